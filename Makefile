@@ -1,0 +1,44 @@
+# coo — two commands for a new user: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TEST_POSTGRES_URL ?=
+
+.PHONY: run test test-fast bench system-packages system-packages-test clean
+
+run: $(VENV)/.run-installed system-packages
+	$(BIN)/python -m coo.devserver
+
+test: $(VENV)/.test-installed system-packages-test
+	$(BIN)/python -m pytest
+	@if [ -n "$(TEST_POSTGRES_URL)" ]; then \
+	  echo "== again on PostgreSQL =="; \
+	  COO_TEST_BACKEND=postgres TEST_POSTGRES_URL="$(TEST_POSTGRES_URL)" $(BIN)/python -m pytest -m "not browser"; \
+	fi
+
+test-fast: $(VENV)/.test-installed system-packages-test
+	$(BIN)/python -m pytest -m "not browser and not slow"
+
+bench: $(VENV)/.test-installed system-packages-test
+	$(BIN)/python -m bench
+
+system-packages:
+	@.ci/system-packages run
+
+system-packages-test:
+	@.ci/system-packages test
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.run-installed: requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.test-installed: requirements.txt requirements-test.txt | $(VENV)/bin/python
+	$(BIN)/pip install -q -r requirements-test.txt
+	touch $@ $(VENV)/.run-installed
+
+clean:
+	rm -rf $(VENV) instance test-artifacts .pytest_cache

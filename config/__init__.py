@@ -1,0 +1,99 @@
+"""Settings per environment, read from environment variables with embedded defaults.
+
+`create_app(config_name)` picks one of CONFIGS. Every setting that differs between a laptop and
+production comes from the environment: DATABASE_URL, REDIS_URL, SECRET_KEY, CUSTOMS_GATEWAY, ...
+"""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("COO_INSTANCE_PATH", ROOT / "instance"))
+
+
+def _int(name, default):
+    return int(os.environ.get(name, default))
+
+
+def _float(name, default):
+    return float(os.environ.get(name, default))
+
+
+def _bool(name, default):
+    return os.environ.get(name, str(default)).lower() in ("1", "true", "yes", "on")
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'coo.sqlite3'}")
+    REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6390/0")
+    INSTANCE_PATH = str(INSTANCE)
+    # Where rendered layouts, processed seals and exports live (content-addressed files).
+    STORAGE_PATH = os.environ.get("COO_STORAGE_PATH", str(INSTANCE / "storage"))
+
+    # Customs gateway (SPEC section 5): "simulator" (embedded) or "http".
+    CUSTOMS_GATEWAY = os.environ.get("CUSTOMS_GATEWAY", "simulator")
+    CUSTOMS_HTTP_BASE_URL = os.environ.get("CUSTOMS_HTTP_BASE_URL", "")
+    CUSTOMS_SHARED_KEY = os.environ.get("CUSTOMS_SHARED_KEY", "dev-customs-key")
+    CUSTOMS_TIMEOUT_S = _float("CUSTOMS_TIMEOUT_S", 10)
+    CUSTOMS_REPLAY_WINDOW_S = _int("CUSTOMS_REPLAY_WINDOW_S", 300)
+    SIMULATOR_SEED = _int("SIMULATOR_SEED", 20261126)
+    SIMULATOR_FAILURE_RATE = _float("SIMULATOR_FAILURE_RATE", 0.0)
+    SIMULATOR_RECEIPT_DELAY_S = _float("SIMULATOR_RECEIPT_DELAY_S", 5)
+    SIMULATOR_ARCHIVE_DELAY_S = _float("SIMULATOR_ARCHIVE_DELAY_S", 10)
+    SIMULATOR_AUTH_FAILURE_RATE = _float("SIMULATOR_AUTH_FAILURE_RATE", 0.0)
+
+    # 查看结果 countdown; the server enforces it too.
+    AUTH_RESULT_DELAY_S = _int("AUTH_RESULT_DELAY_S", 120)
+    # Print control (打印控件).
+    PRINT_CONTROL_MIN_VERSION = os.environ.get("PRINT_CONTROL_MIN_VERSION", "1.2.0")
+    PRINT_CONTROL_HEARTBEAT_S = _int("PRINT_CONTROL_HEARTBEAT_S", 30)
+
+    # Pending customs exchanges older than this are re-enqueued by the sweep.
+    SWEEP_STALE_AFTER_S = _int("SWEEP_STALE_AFTER_S", 120)
+    SWEEP_INTERVAL_S = _int("SWEEP_INTERVAL_S", 60)
+
+    LOGIN_MAX_FAILURES = 5
+    PAGE_SIZE = 20
+    EXPORT_SYNC_LIMIT = _int("EXPORT_SYNC_LIMIT", 5000)
+    EXPORT_TTL_S = _int("EXPORT_TTL_S", 3600)
+    MAX_CONTENT_LENGTH = 6 * 1024 * 1024
+    SCAN_MAX_BYTES = 5 * 1024 * 1024
+
+    # The server name used to build absolute URLs in jobs (QR codes on PDFs).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None
+    TESTING = False
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")
+    REDIS_URL = os.environ.get("TEST_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"))
+    AUTH_RESULT_DELAY_S = 120
+    SIMULATOR_RECEIPT_DELAY_S = 0
+    SIMULATOR_ARCHIVE_DELAY_S = 0
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+
+    def __init__(self):
+        if self.SECRET_KEY == Config.SECRET_KEY:
+            raise RuntimeError("SECRET_KEY must be set in production")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,44 @@
+"""coo: Certificate of Origin self-print (原产地证书自助打印).
+
+`create_app(config_name)` builds the Flask app: settings from `config/`, the database proxy,
+login, CSRF, htmx, the blueprints of the manual's areas, and the RQ connection.
+"""
+import os
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+
+csrf = CSRFProtect()
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    from config import CONFIGS, ROOT
+
+    config_name = config_name or os.environ.get("COO_CONFIG", "development")
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=CONFIGS[config_name].INSTANCE_PATH,
+    )
+    app.config.from_object(CONFIGS[config_name]())
+    app.config.update(overrides)
+    app.config["CONFIG_NAME"] = config_name
+
+    from coo import db, queue, web
+    from coo.services import accounts
+
+    db.init_app(app)
+    Htmx(app)
+    csrf.init_app(app)
+    accounts.init_login(app)
+    queue.init_app(app)
+    web.init_app(app)
+    register_cli(app)
+    return app
+
+
+def register_cli(app):
+    from coo import cli
+    app.cli.add_command(cli.coo)

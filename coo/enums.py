@@ -1,0 +1,136 @@
+"""Every status and kind word of the UI, once. Templates show `.label`, never spell a status.
+
+Values are stable English codes stored in the database; labels are the manual's Chinese words.
+"""
+from enum import Enum
+
+
+class Labelled(str, Enum):
+    """A str enum whose members carry the manual's Chinese label."""
+
+    def __new__(cls, value, label):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    def __str__(self):
+        return self.value
+
+    @classmethod
+    def choices(cls):
+        return [(m.value, m.label) for m in cls]
+
+    @classmethod
+    def parse(cls, value):
+        """The member for a submitted value, or None (bad input is the caller's to report)."""
+        try:
+            return cls(value)
+        except ValueError:
+            return None
+
+
+class CardKind(Labelled):
+    LEGAL = "legal", "法人卡"
+    OPERATOR = "operator", "操作员卡"
+
+
+class Role(Labelled):
+    ENTERPRISE = "enterprise", "企业用户"
+    OPS = "ops", "运维"
+
+
+class LoginMethod(Labelled):
+    CARD = "card", "卡介质登录"
+    PASSWORD = "password", "用户名密码登录"
+
+
+class SealType(Labelled):
+    COMPANY = "company", "公司章"
+    CN_EN = "cn_en", "中英文章"
+
+
+class SealShape(Labelled):
+    ROUND = "round", "圆形"
+    RECTANGLE = "rectangle", "长方形"
+    ELLIPSE = "ellipse", "椭圆形"
+
+
+class UsageStatus(Labelled):
+    ENABLED = "enabled", "已启用"
+    DISABLED = "disabled", "已停用"
+
+
+class ReceiptStatus(Labelled):
+    PENDING = "pending", "等待回执"
+    SUCCESS = "success", "成功"
+    FAILED = "failed", "失败"
+
+
+class LayoutStatus(Labelled):
+    CUSTOMS_GENERATED = "generated", "海关端生成"
+    SENDING = "sending", "发送中"
+    RECEIVED = "received", "接收成功"
+
+
+class PrintStatus(Labelled):
+    PENDING = "pending", "待打印"
+    PRINTED = "printed", "已打印"
+
+
+class DownloadStatus(Labelled):
+    PENDING = "pending", "待下载"
+    DOWNLOADED = "downloaded", "已下载"
+
+
+class ArchiveStatus(Labelled):
+    UNARCHIVED = "unarchived", "未归档"
+    ARCHIVED = "archived", "已归档"
+
+
+class Platform(Labelled):
+    SINGLE_WINDOW = "single_window", "单一窗口"
+    GOV_SERVICE = "gov_service", "海关政务服务一体化平台"
+    OTHER = "other", "其他系统"
+
+
+class PrintKind(Labelled):
+    ORIGINAL_AND_COPY = "both", "打印正副本"
+    ORIGINAL = "original", "打印正本"
+    COPY = "copy", "打印副本"
+
+
+class PrintJobStatus(Labelled):
+    QUEUED = "queued", "等待打印控件"
+    PRINTING = "printing", "打印中"
+    DONE = "done", "打印完成"
+    FAILED = "failed", "打印失败"
+    CONFIRMED = "confirmed", "已确认"
+
+
+class ExceptionReason(Labelled):
+    POWER_CUT = "power_cut", "打印过程中断电"
+    CONTENT_MISSING = "content_missing", "证书打印内容有缺失"
+    PAPER_JAM = "paper_jam", "打印机卡纸"
+    OFFSET = "offset", "打印偏移/格式错误"
+    OTHER = "other", "其他"
+
+
+class ExceptionStatus(Labelled):
+    SUBMITTED = "submitted", "已提交"
+    ACCEPTED = "accepted", "异常处理申请接收成功"
+    REFUSED = "refused", "异常处理申请被拒绝"
+    REPRINTED = "reprinted", "已重新打印"
+
+
+class ExchangeKind(Labelled):
+    AUTHORISATION = "authorisation", "印章签名授权"
+    ARCHIVE = "archive", "证书归档"
+    EXCEPTION = "exception", "打印异常申请"
+
+
+class ExchangeStatus(Labelled):
+    PENDING = "pending", "待发送"
+    SENT = "sent", "已发送，等待回执"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"

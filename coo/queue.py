@@ -1,0 +1,58 @@
+"""The one place the app talks to RQ: queue names, retry policy, job ids.
+
+Jobs are module-level functions in `jobs/` that take ids. A job id derived from what the job is
+about (e.g. ``layout-42``) makes a repeated enqueue a no-op while the first is still queued or
+running; the database row stays the truth, so a job lost with Redis is re-enqueued by the sweep.
+"""
+from flask import current_app
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
+from rq.job import Job, JobStatus
+
+QUEUES = ("default", "layouts", "customs", "exports")
+DEFAULT_RETRY = Retry(max=3, interval=[10, 30, 60])
+# States in which a job with the same id still stands for the work: enqueueing again is a no-op.
+_LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+
+
+def init_app(app):
+    app.extensions["coo_redis"] = Redis.from_url(app.config["REDIS_URL"])
+
+
+def redis() -> Redis:
+    return current_app.extensions["coo_redis"]
+
+
+def queue(name: str = "default") -> Queue:
+    if name not in QUEUES:
+        raise ValueError(f"unknown queue {name}")
+    return Queue(name, connection=redis())
+
+
+def enqueue(func, *args, job_id: str, queue_name: str = "default", retry=DEFAULT_RETRY,
+            job_timeout: int = 300, **kwargs) -> Job | None:
+    """Enqueue `func(*args)` under `job_id`; returns None when that job is already live.
+
+    A finished or failed job with the same id is replaced: the caller asked for the work again
+    because the row says it is still to be done.
+    """
+    conn = redis()
+    existing = Job.fetch(job_id, connection=conn) if Job.exists(job_id, connection=conn) else None
+    if existing is not None:
+        if existing.get_status(refresh=True) in _LIVE:
+            return None
+        existing.delete()
+    try:
+        return queue(queue_name).enqueue(
+            func, *args, job_id=job_id, unique=True, retry=retry, job_timeout=job_timeout,
+            result_ttl=3600, failure_ttl=7 * 24 * 3600, **kwargs)
+    except DuplicateJobError:
+        return None
+
+
+def job_status(job_id: str):
+    conn = redis()
+    if not Job.exists(job_id, connection=conn):
+        return None
+    return Job.fetch(job_id, connection=conn)

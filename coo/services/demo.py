@@ -1,0 +1,140 @@
+"""Demo data for `make run` (`flask --app wsgi coo seed-demo`): idempotent, deterministic.
+
+Two exporters, one agent authorised by one of them, legal-person and operator cards, password
+users, declarants, an ops account, and ~200 certificates spread over the types and states.
+"""
+import datetime
+import random
+from decimal import Decimal
+
+from coo import enums
+from coo.clock import utcnow
+from coo.models import (
+    AgentAuthorisation, Card, Certificate, CertificateType, Enterprise, GoodsLine, Operator,
+    UserAccount, database,
+)
+from coo.security import hash_secret
+from coo.validators import id_check_char, uscc_check_char
+
+DEMO_PASSWORD = "Demo@2026"
+DEMO_PIN = "88888888"
+OPS_PASSWORD = "Ops@2026"
+
+# (key, uscc body (17), customs code, zh, en, address, exporter, agent)
+ENTERPRISES = [
+    ("huadong", "91330100MA2H3K5L7", "3301960001", "浙江华东进出口有限公司",
+     "ZHEJIANG HUADONG IMPORT & EXPORT CO., LTD.",
+     "NO. 88 QIANJIANG ROAD, SHANGCHENG DISTRICT, HANGZHOU, ZHEJIANG, CHINA", True, False),
+    ("yuanyang", "91320200MA1N8P2Q4", "3202960002", "江苏远洋贸易有限公司",
+     "JIANGSU YUANYANG TRADING CO., LTD.",
+     "NO. 16 CHANGJIANG ROAD, XINWU DISTRICT, WUXI, JIANGSU, CHINA", True, False),
+    ("tongda", "91310115MA1K4R6T2", "3101980003", "上海通达报关代理有限公司",
+     "SHANGHAI TONGDA CUSTOMS BROKERAGE CO., LTD.",
+     "ROOM 1203, NO. 500 PUDONG AVENUE, SHANGHAI, CHINA", False, True),
+]
+
+# (enterprise key, name, id body (17), legal?, card number or None, username or None)
+PEOPLE = [
+    ("huadong", "王建国", "33010219700101123", True, "8800000000001", "hd_admin"),
+    ("huadong", "李晓梅", "33010619850315234", False, "8800000000002", "hd_op"),
+    ("huadong", "陈志强", "33010519900720345", False, None, None),
+    ("yuanyang", "张海涛", "32020219750512456", True, "8800000000011", "yy_admin"),
+    ("yuanyang", "刘芳", "32021119880909567", False, "8800000000012", "yy_op"),
+    ("tongda", "赵立新", "31011519721111678", True, "8800000000021", "td_admin"),
+    ("tongda", "孙丽", "31011519921224789", False, "8800000000022", "td_agent"),
+]
+
+CONSIGNEES = [
+    ("PT SINAR JAYA ABADI", "JL. GATOT SUBROTO KAV. 52, JAKARTA 12950, INDONESIA", "INDONESIA"),
+    ("LIONCITY TRADING PTE. LTD.", "10 ANSON ROAD #22-01, SINGAPORE 079903", "SINGAPORE"),
+    ("KANTO SHOJI CO., LTD.", "2-4-1 SHIBAKOEN, MINATO-KU, TOKYO 105-0011, JAPAN", "JAPAN"),
+    ("HANBIT TRADING CO., LTD.", "123 TEHERAN-RO, GANGNAM-GU, SEOUL, KOREA", "KOREA"),
+    ("SOUTHERN CROSS IMPORTS PTY LTD", "45 GEORGE STREET, SYDNEY NSW 2000, AUSTRALIA", "AUSTRALIA"),
+    ("KIWI HOME GOODS LIMITED", "12 QUEEN STREET, AUCKLAND 1010, NEW ZEALAND", "NEW ZEALAND"),
+    ("ANDES COMERCIAL SPA", "AV. PROVIDENCIA 1234, SANTIAGO, CHILE", "CHILE"),
+    ("BHARAT IMPEX PVT. LTD.", "PLOT 7, MIDC ANDHERI EAST, MUMBAI 400093, INDIA", "INDIA"),
+]
+
+GOODS = [
+    ("COTTON T-SHIRTS FOR MEN, KNITTED", "6109.10", "WO"),
+    ("STAINLESS STEEL KITCHEN SINKS", "7324.10", "RVC 45%"),
+    ("LED LAMPS FOR INDOOR LIGHTING", "8539.52", "CTH"),
+    ("CERAMIC TABLEWARE SETS", "6912.00", "PE"),
+    ("ELECTRIC KETTLES, 1.7L", "8516.79", "RVC 40%"),
+    ("WOODEN FURNITURE, BEDROOM", "9403.50", "CTSH"),
+    ("POLYESTER WOVEN FABRIC", "5407.61", "CC"),
+    ("BICYCLE PARTS: STEEL RIMS", "8714.92", "RVC 40%"),
+]
+
+
+def _uscc(body):
+    return body + uscc_check_char(body)
+
+
+def _id(body):
+    return body + id_check_char(body)
+
+
+def seed(n_certificates: int = 200) -> bool:
+    """Load the demo once. Returns False when it is already there."""
+    if Enterprise.select().where(Enterprise.customs_code == ENTERPRISES[0][2]).exists():
+        return False
+    rng = random.Random(20261126)
+    today = datetime.date.today()
+    with database.atomic():
+        ent = {}
+        for key, uscc, code, zh, en, addr, exporter, agent in ENTERPRISES:
+            ent[key] = Enterprise.create(uscc=_uscc(uscc), customs_code=code, name_zh=zh, name_en=en,
+                                         address_en=addr, is_exporter=exporter, is_agent=agent)
+        pin = hash_secret(DEMO_PIN)
+        password = hash_secret(DEMO_PASSWORD)
+        for key, name, idb, legal, card_no, username in PEOPLE:
+            person = Operator.create(enterprise=ent[key], name=name, id_number=_id(idb),
+                                     is_legal_person=legal, is_declarant=True, phone="13800000000")
+            if card_no:
+                Card.create(number=card_no, enterprise=ent[key], holder=person,
+                            kind=enums.CardKind.LEGAL if legal else enums.CardKind.OPERATOR,
+                            valid_from=today - datetime.timedelta(days=365),
+                            valid_to=today + datetime.timedelta(days=3 * 365), pin_hash=pin)
+            if username:
+                UserAccount.create(username=username, password_hash=password, enterprise=ent[key],
+                                   operator=person)
+        UserAccount.create(username="ops", password_hash=hash_secret(OPS_PASSWORD), role=enums.Role.OPS)
+        granted = utcnow() - datetime.timedelta(days=120)
+        AgentAuthorisation.create(principal=ent["huadong"], agent=ent["tongda"], granted_by="王建国",
+                                  granted_at=granted)
+        _certificates(ent, rng, n_certificates, today)
+    return True
+
+
+def _certificates(ent, rng, n, today):
+    types = list(CertificateType.select().order_by(CertificateType.sort_order))
+    offices = ["杭州海关", "宁波海关", "南京海关", "上海海关"]
+    platforms = [enums.Platform.SINGLE_WINDOW] * 6 + [enums.Platform.GOV_SERVICE, enums.Platform.OTHER]
+    for i in range(n):
+        ctype = types[i % len(types)]
+        exporter = ent["huadong"] if i % 3 else ent["yuanyang"]
+        applicant = ent["tongda"] if exporter == ent["huadong"] and i % 4 == 1 else exporter
+        issue = today - datetime.timedelta(days=rng.randint(0, 150))
+        approved = datetime.datetime.combine(issue, datetime.time(9, 0)) + datetime.timedelta(minutes=i)
+        consignee = CONSIGNEES[i % len(CONSIGNEES)]
+        cert = Certificate.create(
+            number=f"{ctype.code}{issue:%y}{3301 + (i % 4)}{i + 1:09d}",
+            cert_type=ctype, invoice_number=f"INV{issue:%Y%m}{i + 1:04d}", invoice_date=issue,
+            applicant=applicant, exporter=exporter,
+            exporter_text=f"{exporter.name_en}\n{exporter.address_en}",
+            consignee_text=f"{consignee[0]}\n{consignee[1]}",
+            importing_country=consignee[2],
+            transport_text=f"FROM NINGBO, CHINA TO {consignee[2]} BY SEA",
+            departure_date=issue + datetime.timedelta(days=3),
+            issue_date=issue, issuing_office=offices[i % len(offices)],
+            platform=platforms[i % len(platforms)],
+            creator=("孙丽" if applicant == ent["tongda"] else ("李晓梅" if exporter == ent["huadong"] else "刘芳")),
+            approved_at=approved,
+        )
+        for line in range(1 + i % 3):
+            desc, hs, crit = GOODS[(i + line) % len(GOODS)]
+            GoodsLine.create(
+                certificate=cert, line_no=line + 1, marks="N/M", description=desc, hs_code=hs,
+                quantity=f"{rng.randint(1, 90) * 100} PCS", origin_criterion=crit,
+                fob_value=Decimal(rng.randint(1000, 90000)), invoice_ref=cert.invoice_number)

@@ -1,0 +1,98 @@
+"""The web side: one blueprint per area of the manual, and what every response shares
+(security headers, Vary: HX-Request, error pages, template filters)."""
+import importlib
+from pathlib import Path
+
+from flask import render_template, request
+from flask_login import current_user
+
+from coo import clock, enums
+
+# Blueprints, in the manual's menu order. Each module defines `bp`.
+AREAS = ("auth", "home", "account", "ops")
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def init_app(app):
+    for name in AREAS:
+        module = importlib.import_module(f"coo.web.{name}")
+        app.register_blueprint(module.bp)
+        if hasattr(module, "init_app"):
+            module.init_app(app)
+
+    app.after_request(_common_headers)
+    for code in (400, 403, 404, 405, 413, 422, 429, 500):
+        app.register_error_handler(code, _error_page)
+    app.jinja_env.filters["local_dt"] = _local_dt
+    app.jinja_env.filters["local_date"] = _local_date
+    app.jinja_env.globals["enums"] = enums
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+    app.context_processor(_shell_context)
+
+
+def _common_headers(response):
+    response.headers.add("Vary", "HX-Request")
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if current_user.is_authenticated and response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+ERROR_WORDS = {
+    400: "请求无效（可能是页面已过期，请刷新页面后重试）。",
+    403: "没有权限访问该页面。",
+    404: "页面或数据不存在。",
+    405: "不支持的请求方式。",
+    413: "上传的文件过大。",
+    422: "提交的内容有误。",
+    429: "操作过于频繁，请稍后再试。",
+    500: "系统内部错误，请稍后重试；如仍有问题请联系客服热线 010-95198。",
+}
+
+
+def _error_page(error):
+    code = getattr(error, "code", 500) or 500
+    description = getattr(error, "description", "")
+    # Werkzeug's English defaults are replaced by our words; our own abort(…, "中文") is kept.
+    message = description if description and not description.isascii() else ERROR_WORDS.get(code, "")
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def _local_dt(value, fmt="%Y-%m-%d %H:%M:%S"):
+    value = clock.to_local(value)
+    return value.strftime(fmt) if value else "-"
+
+
+def _local_date(value):
+    return value.strftime("%Y-%m-%d") if value else "-"
+
+
+# The manual's menu. An area appears once its blueprint is registered.
+MENU = (
+    ("使用说明", "home.index"),
+    ("印章管理", "seals.index"),
+    ("授权管理", "authorisation.index"),
+    ("证书打印", "certificates.index"),
+    ("打印异常申请", "exceptions.index"),
+    ("证书下载", "downloads.index"),
+    ("版本说明", "home.changelog"),
+)
+
+
+def _shell_context():
+    from flask import current_app
+    from coo.services.access import current_view
+    view = None
+    if current_user.is_authenticated and current_user.enterprise is not None:
+        view = current_view()
+    menu = [(label, ep) for label, ep in MENU if ep in current_app.view_functions]
+    return {"view": view, "menu": menu}
+
+
+def read_changelog() -> str:
+    return (Path(__file__).resolve().parents[2] / "CHANGELOG.md").read_text(encoding="utf-8")
