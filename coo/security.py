@@ -25,3 +25,22 @@ def token_digest(token: str) -> str:
 
 def hmac_hex(key: str, message: str) -> str:
     return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def verification_code(certificate_number: str) -> str:
+    """The per-certificate code printed with the QR (出口原产地证书核查): an HMAC of the number,
+    so it cannot be guessed from the number. 10 characters, upper case, unambiguous."""
+    from flask import current_app
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), b"verify:" + certificate_number.encode(),
+                      hashlib.sha256).digest()
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    value = int.from_bytes(digest[:8], "big")
+    return "".join(alphabet[(value >> (5 * i)) & 31] for i in range(10))
+
+
+def verification_url(certificate_number: str) -> str:
+    """The address the QR on a certificate carries (served by the `verify` blueprint)."""
+    from urllib.parse import urlencode
+    from flask import current_app
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/verify?" + urlencode({"no": certificate_number, "code": verification_code(certificate_number)})

@@ -115,7 +115,10 @@ def _certificates(ent, rng, n, today):
         ctype = types[i % len(types)]
         exporter = ent["huadong"] if i % 3 else ent["yuanyang"]
         applicant = ent["tongda"] if exporter == ent["huadong"] and i % 4 == 1 else exporter
-        issue = today - datetime.timedelta(days=rng.randint(0, 150))
+        # Most were approved after the exporters' seal-signature authorisation (200 days ago);
+        # every 25th is older and keeps the old way of printing (not self-printable).
+        old = i % 25 == 7
+        issue = today - datetime.timedelta(days=rng.randint(230, 300) if old else rng.randint(0, 150))
         approved = datetime.datetime.combine(issue, datetime.time(9, 0)) + datetime.timedelta(minutes=i)
         consignee = CONSIGNEES[i % len(CONSIGNEES)]
         cert = Certificate.create(
