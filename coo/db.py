@@ -26,7 +26,7 @@ def make_database(url: str):
     if url.startswith(("postgres://", "postgresql://")):
         params = parse(url)
         name = params.pop("database")
-        return PostgresqlDatabase(name, autorollback=True, **params)
+        return PostgresqlDatabase(name, **params)
     raise ValueError(f"unsupported DATABASE_URL: {url}")
 
 
