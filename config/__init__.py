@@ -58,6 +58,8 @@ class Config:
     EXPORT_TTL_S = _int("EXPORT_TTL_S", 3600)
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024
     SCAN_MAX_BYTES = 5 * 1024 * 1024
+    # Decoded size cap of a scan (decompression bombs): 40 Mpx is a 55 mm seal at 1200 dpi, thrice.
+    SCAN_MAX_PIXELS = _int("SCAN_MAX_PIXELS", 40_000_000)
 
     # The server name used to build absolute URLs in jobs (QR codes on PDFs).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")

@@ -129,10 +129,12 @@ class Seal(BaseModel):
     deleted_at = DateTimeField(null=True)       # 删除印章 hides it; authorisations keep their reference
 
     class Meta:
+        # Also unique (enterprise, name) WHERE deleted_at IS NULL: migrations/0010_seal_names_unique.py
         indexes = ((("enterprise", "name"), False),)
 
 
 class Signature(BaseModel):
+    # Unique (enterprise, name) WHERE deleted_at IS NULL: migrations/0010_seal_names_unique.py
     enterprise = ForeignKeyField(Enterprise, backref="signatures", on_delete="CASCADE")
     declarant = ForeignKeyField(Operator, backref="signatures")
     name = CharField(max_length=100)                              # 签名名称

@@ -188,7 +188,8 @@ def actions(client):
 def demo(app):
     """The demo data set (small: 40 certificates)."""
     from coo.services import demo as demo_data
-    demo_data.seed(n_certificates=40)
+    with app.app_context():     # the demo's seals are stored under STORAGE_PATH
+        demo_data.seed(n_certificates=40)
     return demo_data
 
 

@@ -1,17 +1,19 @@
 """Demo data for `make run` (`flask --app wsgi coo seed-demo`): idempotent, deterministic.
 
 Two exporters, one agent authorised by one of them, legal-person and operator cards, password
-users, declarants, an ops account, and ~200 certificates spread over the types and states.
+users, declarants, each exporter's seal and legal person's signature (real scan processing), an
+ops account, and ~200 certificates spread over the types and states.
 """
 import datetime
+import functools
 import random
 from decimal import Decimal
 
 from coo import enums
 from coo.clock import utcnow
 from coo.models import (
-    AgentAuthorisation, Card, Certificate, CertificateType, Enterprise, GoodsLine, Operator,
-    UserAccount, database,
+    AgentAuthorisation, Card, Certificate, CertificateType, Enterprise, GoodsLine, Operator, Seal,
+    Signature, UserAccount, database,
 )
 from coo.security import hash_secret
 from coo.validators import id_check_char, uscc_check_char
@@ -103,8 +105,49 @@ def seed(n_certificates: int = 200) -> bool:
         granted = utcnow() - datetime.timedelta(days=120)
         AgentAuthorisation.create(principal=ent["huadong"], agent=ent["tongda"], granted_by="王建国",
                                   granted_at=granted)
+        _seals(ent)
         _certificates(ent, rng, n_certificates, today)
     return True
+
+
+@functools.cache
+def _demo_scan(kind, key):
+    """A scan drawn with Pillow and processed by the real scan code, once per process."""
+    from coo import scan
+    from coo.services import sample_scans
+    drawings = {
+        "huadong_seal": lambda: sample_scans.round_seal(42.0, 600, text="浙江华东进出口有限公司", bottom="报关专用章"),
+        "yuanyang_seal": lambda: sample_scans.ellipse_seal(45.0, 30.0, 600, text="JIANGSU YUANYANG TRADING CO., LTD.",
+                                                           middle="江苏远洋贸易有限公司"),
+        "王建国": lambda: sample_scans.signature("王建国", 28.0, 11.0, 600, seed=11),
+        "张海涛": lambda: sample_scans.signature("张海涛", 30.0, 12.0, 600, seed=12),
+    }
+    data = drawings[key]()
+    return data, scan.process(data, kind)
+
+
+def _seals(ent):
+    """Each exporter's company seal (华东 round, 远洋 oval) and its legal person's signature,
+    made through the real scan processing and stored like an upload."""
+    from coo import scan
+    from coo.services.seals import store_scan
+    for key, seal_key, seal_name, seal_type in (
+            ("huadong", "huadong_seal", "公司报关专用章", enums.SealType.COMPANY),
+            ("yuanyang", "yuanyang_seal", "中英文公司章", enums.SealType.CN_EN)):
+        enterprise = ent[key]
+        legal = Operator.get((Operator.enterprise == enterprise) & Operator.is_legal_person)
+        card = Card.get(Card.holder == legal)
+        data, result = _demo_scan(scan.SEAL, seal_key)
+        result, image_path, digest, original_path = store_scan(scan.SEAL, data, result)
+        Seal.create(enterprise=enterprise, owner=legal, name=seal_name, seal_type=seal_type,
+                    shape=result.shape, valid_from=card.valid_from, valid_to=card.valid_to,
+                    height_mm=result.height_mm, width_mm=result.width_mm, dpi=result.dpi,
+                    image_path=image_path, original_path=original_path, image_sha256=digest)
+        data, result = _demo_scan(scan.SIGNATURE, legal.name)
+        result, image_path, digest, original_path = store_scan(scan.SIGNATURE, data, result)
+        Signature.create(enterprise=enterprise, declarant=legal, name=legal.name,
+                         height_mm=result.height_mm, width_mm=result.width_mm, dpi=result.dpi,
+                         image_path=image_path, original_path=original_path, image_sha256=digest)
 
 
 def _certificates(ent, rng, n, today):
