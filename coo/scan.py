@@ -96,6 +96,7 @@ _X_RES, _Y_RES, _RES_UNIT = 0x011A, 0x011B, 0x0128
 _INK_LO, _INK_HI = 36, 96
 _ALPHA_LUT = [0 if d <= _INK_LO else 255 if d >= _INK_HI else round((d - _INK_LO) * 255 / (_INK_HI - _INK_LO))
               for d in range(256)]
+_ALPHA_RAMP = bytes(range(256))
 _SMALL_INK = 28          # on the reduced copy thin strokes are diluted by the paper around them
 _WORK_MM_PER_PX = 0.2    # resolution of the reduced copy used for shape and extent
 
@@ -110,7 +111,8 @@ class ScanError(Exception):
 
 @dataclass(frozen=True)
 class ScanResult:
-    png: bytes                      # the ink on transparency, cropped, with its DPI set
+    png: bytes                      # the ink on transparency, cropped, with its DPI set (palette
+                                    # PNG: one colour at 256 alpha levels; convert("RGBA") to edit)
     dpi: int
     width_mm: Decimal
     height_mm: Decimal
@@ -234,7 +236,7 @@ def _decode_rgb(image):
             return flat
         if image.mode in ("I;16", "I;16B", "I;16L", "I"):
             image = image.point(lambda v: v * (1 / 256)).convert("L")
-        return image.convert("RGB")
+        return image if image.mode == "RGB" else image.convert("RGB")
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, MemoryError):
         raise ScanError(BROKEN) from None
 
@@ -409,12 +411,13 @@ def process(data: bytes, kind: str = SEAL, *, max_bytes: int = DEFAULT_MAX_BYTES
             raise ScanError(TOO_SMALL.format(what=what, w=w, h=h))
 
     # One ink, one colour: over white paper, the flat ink colour at the measured alpha looks like
-    # the scan itself (paper + alpha × (ink − paper)); the PNG is small and quick to write.
-    colour = tuple(int(v) for v in ImageStat.Stat(region, solid).mean[:3])
-    out = Image.new("RGB", region.size, colour)
-    out.putalpha(alpha)
+    # the scan itself (paper + alpha × (ink − paper)). Stored as a palette PNG whose 256 entries
+    # are that colour at alpha 0–255 (tRNS): one byte per pixel, small and quick to write.
+    colour = [int(v) for v in ImageStat.Stat(region, solid).mean[:3]]
+    out = alpha.copy()
+    out.putpalette(colour * 256)
     buf = io.BytesIO()
     dpi = round((dpi_x + dpi_y) / 2)
-    out.save(buf, "PNG", dpi=(dpi_x, dpi_y), compress_level=1)
+    out.save(buf, "PNG", dpi=(dpi_x, dpi_y), transparency=_ALPHA_RAMP, compress_level=3)
     return ScanResult(png=buf.getvalue(), dpi=dpi, width_mm=w, height_mm=h, width_px=width_px,
                       height_px=height_px, shape=shape, ink=ink, source_format=source_format)
