@@ -17,6 +17,7 @@ How it works, and why it is fast (no per-pixel Python on the full image):
    oval seal's ink runs along the ellipse inscribed in it; width/height tells round from oval.
 """
 import colorsys
+import contextlib
 import io
 import warnings
 from dataclasses import dataclass
@@ -25,8 +26,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from PIL import Image, ImageChops, ImageFile, ImageFilter, ImageStat
 
 from coo import enums
-
-ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 SEAL = "seal"
 SIGNATURE = "signature"
@@ -241,6 +240,19 @@ def _decode_rgb(image):
         raise ScanError(BROKEN) from None
 
 
+@contextlib.contextmanager
+def _strict_loading():
+    """WeasyPrint sets Pillow's global LOAD_TRUNCATED_IMAGES = True on import (weasyprint/images.py),
+    which would turn a cut-off upload into a half-grey "scan". Refuse truncation while we decode
+    (PNG's getexif decodes too), and leave the global as it was."""
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
 def _distance(rgb, paper):
     """Largest per-channel difference from the paper colour, as an L image."""
     diff = ImageChops.difference(rgb, Image.new("RGB", rgb.size, paper))
@@ -343,9 +355,10 @@ def _shape(mask):
 def process(data: bytes, kind: str = SEAL, *, max_bytes: int = DEFAULT_MAX_BYTES,
             max_pixels: int = DEFAULT_MAX_PIXELS) -> ScanResult:
     """Check and process an uploaded scan. Raises ScanError with the user's message."""
-    image, (dpi_x, dpi_y) = open_scan(data, max_bytes, max_pixels)
-    source_format = image.format
-    rgb = _decode_rgb(image)
+    with _strict_loading():
+        image, (dpi_x, dpi_y) = open_scan(data, max_bytes, max_pixels)
+        source_format = image.format
+        rgb = _decode_rgb(image)
     what = "印章" if kind == SEAL else "签名"
 
     # The reduced copy: about 0.2 mm per pixel.

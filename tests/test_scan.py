@@ -125,6 +125,14 @@ def test_truncated_png_is_refused():
     assert "不完整或已损坏" in _refused(scans.truncated_png())
 
 
+def test_truncated_png_is_refused_even_after_weasyprint_is_imported():
+    import weasyprint  # noqa: F401  (sets Pillow's LOAD_TRUNCATED_IMAGES = True globally)
+    from PIL import ImageFile
+    assert "不完整或已损坏" in _refused(scans.truncated_png())
+    assert "不完整或已损坏" in _refused(scans.truncated_png()[:-2000], scan.SEAL)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True      # and the global is left as it was
+
+
 def test_decompression_bomb_is_refused_before_decoding():
     assert "解压炸弹" in _refused(scans.decompression_bomb(10000))
 
