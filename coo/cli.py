@@ -51,12 +51,13 @@ def import_certificates(file):
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     report = intake.import_records(records)
-    for index, number in report.imported:
-        click.echo(f"第{index}条 {number}：已导入")
-    for index, number, reasons in report.rejected:
-        click.echo(f"第{index}条 {number or '(无证书编号)'}：已拒绝", err=True)
+    for index, number, reasons in report.outcomes:
+        if not reasons:
+            click.echo(f"第{index}条 {number}：已导入")
+            continue
+        click.echo(f"第{index}条 {number or '(无证书编号)'}：已拒绝")
         for reason in reasons:
-            click.echo(f"    - {reason}", err=True)
+            click.echo(f"    - {reason}")
     click.echo(f"共 {len(records)} 条：导入 {len(report.imported)} 条，拒绝 {len(report.rejected)} 条")
     database.close()
     if report.rejected:

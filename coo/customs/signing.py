@@ -27,7 +27,7 @@ MESSAGES = {
     "missing_signature": "缺少签名信息 / missing signature headers",
     "bad_signature": "签名校验失败 / bad signature",
     "stale_timestamp": "请求时间戳已过期或无效 / stale or invalid timestamp",
-    "replayed_nonce": "重复的请求（nonce 已使用）/ replayed request (nonce already used)",
+    "replayed_nonce": "重复的请求（nonce 已使用） / replayed request (nonce already used)",
 }
 
 

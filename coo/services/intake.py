@@ -49,6 +49,7 @@ class IntakeError(Exception):
 
 @dataclass
 class ImportReport:
+    outcomes: list = field(default_factory=list)   # (index, number, [reasons]), in file order
     imported: list = field(default_factory=list)   # (index, number)
     rejected: list = field(default_factory=list)   # (index, number, [reasons])
 
@@ -249,8 +250,10 @@ def import_records(records) -> ImportReport:
             cert = import_certificate(record)
         except IntakeError as error:
             report.rejected.append((index, number, error.errors))
+            report.outcomes.append((index, number, error.errors))
         else:
             report.imported.append((index, cert.number))
+            report.outcomes.append((index, cert.number, []))
     return report
 
 
