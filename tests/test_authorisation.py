@@ -451,3 +451,15 @@ def test_every_forbidden_id_is_404_on_every_route(matrix):
                 checked += 1
     assert checked > 0
     assert AgentAuthorisation.select().where(AgentAuthorisation.revoked_at.is_null(False)).count() == 0
+
+
+def test_demo_authorises_exporters_that_have_a_usable_seal_and_signature(app, demo):
+    from coo.services.demo import _authorisations
+    ents = {"huadong": enterprise(HUADONG), "yuanyang": enterprise(YUANYANG), "tongda": enterprise(TONGDA)}
+    Authorisation.delete().execute()
+    make_seal(ents["huadong"]), make_signature(ents["huadong"])       # 远洋 has none: skipped
+    _authorisations(ents)
+    (auth,) = Authorisation.select()
+    assert auth.enterprise_id == ents["huadong"].id and auth.status == R.SUCCESS
+    assert 199 <= (utcnow() - auth.receipt_at).days <= 200
+    assert EnterpriseDefaults.get(EnterpriseDefaults.enterprise == ents["huadong"]).seal_id == auth.seal_id
