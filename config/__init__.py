@@ -41,6 +41,14 @@ class Config:
     SIMULATOR_RECEIPT_DELAY_S = _float("SIMULATOR_RECEIPT_DELAY_S", 5)
     SIMULATOR_ARCHIVE_DELAY_S = _float("SIMULATOR_ARCHIVE_DELAY_S", 10)
     SIMULATOR_AUTH_FAILURE_RATE = _float("SIMULATOR_AUTH_FAILURE_RATE", 0.0)
+    # The HTTP client retries a failed call itself (timeouts, 5xx) before giving up to the job.
+    CUSTOMS_HTTP_RETRIES = _int("CUSTOMS_HTTP_RETRIES", 3)
+    CUSTOMS_HTTP_BACKOFF_S = _float("CUSTOMS_HTTP_BACKOFF_S", 0.5)
+    # jobs.customs.run_exchange: wait between polls while no receipt, and backoff after a
+    # GatewayError (base * 2**(attempts-1), capped).
+    CUSTOMS_POLL_INTERVAL_S = _float("CUSTOMS_POLL_INTERVAL_S", 5)
+    CUSTOMS_RETRY_BASE_S = _float("CUSTOMS_RETRY_BASE_S", 5)
+    CUSTOMS_RETRY_MAX_S = _float("CUSTOMS_RETRY_MAX_S", 300)
 
     # 查看结果 countdown; the server enforces it too.
     AUTH_RESULT_DELAY_S = _int("AUTH_RESULT_DELAY_S", 120)
@@ -84,6 +92,9 @@ class TestConfig(Config):
     AUTH_RESULT_DELAY_S = 120
     SIMULATOR_RECEIPT_DELAY_S = 0
     SIMULATOR_ARCHIVE_DELAY_S = 0
+    CUSTOMS_RETRY_BASE_S = 0
+    CUSTOMS_POLL_INTERVAL_S = 1
+    CUSTOMS_HTTP_BACKOFF_S = 0.01
 
 
 class ProductionConfig(Config):

@@ -36,3 +36,58 @@ def seed_demo():
     database.connect(reuse_if_open=True)
     click.echo("demo data loaded" if demo.seed() else "demo data already present")
     database.close()
+
+
+@coo.command("import-certificates")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@with_appcontext
+def import_certificates(file):
+    """Import approved certificates from a JSON file (docs/certificate.schema.json): a list of
+    records, or {"certificates": [...]}. Bad records are rejected one by one with the reason."""
+    from coo.services import intake
+    database.connect(reuse_if_open=True)
+    try:
+        records = intake.load_file(file.read())
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    report = intake.import_records(records)
+    for index, number, reasons in report.outcomes:
+        if not reasons:
+            click.echo(f"第{index}条 {number}：已导入")
+            continue
+        click.echo(f"第{index}条 {number or '(无证书编号)'}：已拒绝")
+        for reason in reasons:
+            click.echo(f"    - {reason}")
+    click.echo(f"共 {len(records)} 条：导入 {len(report.imported)} 条，拒绝 {len(report.rejected)} 条")
+    database.close()
+    if report.rejected:
+        raise SystemExit(1)
+
+
+@coo.command("simulator-approve")
+@click.option("--exporter", "exporter_code", required=True, help="出口商统一社会信用代码或海关编码")
+@click.option("--applicant", "applicant_code", default="", help="申请人（默认为出口商本身）")
+@click.option("--type", "type_code", required=True, help="证书类别代码，如 E、RC")
+@click.option("--country", required=True, help="进口国，如 INDONESIA")
+@with_appcontext
+def simulator_approve(exporter_code, applicant_code, type_code, country):
+    """The customs simulator approves a new certificate into the system (as the ops page does)."""
+    from coo.customs import simulator
+    from coo.models import Enterprise
+    from coo.services import intake
+
+    def find(code):
+        code = code.strip().upper()
+        return Enterprise.get_or_none((Enterprise.uscc == code) | (Enterprise.customs_code == code))
+
+    database.connect(reuse_if_open=True)
+    exporter = find(exporter_code)
+    applicant = find(applicant_code) if applicant_code else exporter
+    try:
+        cert = simulator.approve_by_ids(exporter.id if exporter else 0, applicant.id if applicant else 0,
+                                        type_code.upper(), country.upper())
+    except intake.IntakeError as error:
+        raise click.ClickException("；".join(error.errors)) from None
+    finally:
+        database.close()
+    click.echo(f"证书 {cert.number} 已审批通过")

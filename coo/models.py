@@ -165,12 +165,24 @@ class Authorisation(BaseModel):
     # Set when a seal or signature of this authorisation changes: 需要重新授权.
     superseded_at = DateTimeField(null=True)
 
+    # Migration 0020 adds a partial unique index: at most one PENDING authorisation per
+    # enterprise, so a double-click or two tabs make one request to customs.
+
     @classmethod
     def latest_success(cls, enterprise):
         return (cls.select()
                 .where((cls.enterprise == enterprise) & (cls.status == enums.ReceiptStatus.SUCCESS))
                 .order_by(cls.receipt_at.desc(), cls.id.desc())
                 .first())
+
+
+class EnterpriseDefaults(BaseModel):
+    """默认印章 and 默认签名 chosen in the 操作 column of 印章签名授权; 授权 sends them."""
+    enterprise = ForeignKeyField(Enterprise, unique=True, on_delete="CASCADE")
+    seal = ForeignKeyField(Seal, null=True, on_delete="SET NULL")
+    signature = ForeignKeyField(Signature, null=True, on_delete="SET NULL")
+    updated_by = CharField(max_length=100, default="")
+    updated_at = DateTimeField(default=utcnow)
 
 
 class AgentAuthorisation(BaseModel):
@@ -183,6 +195,7 @@ class AgentAuthorisation(BaseModel):
     revoked_by = CharField(max_length=100, default="")
 
     class Meta:
+        # Migration 0020 adds a partial unique index: one active grant per (principal, agent).
         indexes = ((("agent", "principal"), False),)
 
 
@@ -204,6 +217,21 @@ class CustomsExchange(BaseModel):
 
     class Meta:
         indexes = ((("kind", "subject_id"), False), (("status", "updated_at"), False))
+
+
+class SimulatorMessage(BaseModel):
+    """What the embedded customs simulator (`coo.customs.simulator`) has received and answered.
+    Its state lives in the database so it survives restarts, like the real system's."""
+    reference = CharField(max_length=64, unique=True)
+    kind = CharField(max_length=32)
+    payload = TextField(default="")
+    calls = IntegerField(default=0)              # every send/poll for this reference, for the seed
+    delivered_at = DateTimeField(null=True)      # a send got through
+    answer_at = DateTimeField(null=True)         # the receipt is ready from then on
+    answered_at = DateTimeField(null=True)       # the receipt was decided (kept; polls repeat it)
+    ok = BooleanField(null=True)
+    message = TextField(default="")
+    data = TextField(default="")
 
 
 # --- Certificates -----------------------------------------------------------------------------
@@ -362,7 +390,7 @@ class AuditEvent(BaseModel):
 
 
 MODELS = [
-    Enterprise, Operator, Card, UserAccount, Seal, Signature, Authorisation, AgentAuthorisation,
-    CustomsExchange, CertificateType, Certificate, GoodsLine, PrintControl, PrintJob,
-    ExceptionApplication, DownloadRecord, ExportTask, AuditEvent,
+    Enterprise, Operator, Card, UserAccount, Seal, Signature, Authorisation, EnterpriseDefaults,
+    AgentAuthorisation, CustomsExchange, SimulatorMessage, CertificateType, Certificate, GoodsLine,
+    PrintControl, PrintJob, ExceptionApplication, DownloadRecord, ExportTask, AuditEvent,
 ]

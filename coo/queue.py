@@ -4,6 +4,8 @@ Jobs are module-level functions in `jobs/` that take ids. A job id derived from 
 about (e.g. ``layout-42``) makes a repeated enqueue a no-op while the first is still queued or
 running; the database row stays the truth, so a job lost with Redis is re-enqueued by the sweep.
 """
+import datetime
+
 from flask import current_app
 from redis import Redis
 from rq import Queue, Retry
@@ -49,6 +51,26 @@ def enqueue(func, *args, job_id: str, queue_name: str = "default", retry=DEFAULT
             result_ttl=3600, failure_ttl=7 * 24 * 3600, **kwargs)
     except DuplicateJobError:
         return None
+
+
+def enqueue_in(seconds: float, func, *args, job_id: str, queue_name: str = "default",
+               retry=DEFAULT_RETRY, job_timeout: int = 300, **kwargs) -> Job | None:
+    """Like `enqueue`, but the job runs `seconds` from now (RQ's scheduler: the worker runs
+    with ``--with-scheduler``). `seconds <= 0` enqueues at once. Returns None when a job with
+    this id is already live. A job re-scheduling itself must use a new id (its own is live
+    while it runs), e.g. with a counter: ``exchange-7-r3``."""
+    if seconds <= 0:
+        return enqueue(func, *args, job_id=job_id, queue_name=queue_name, retry=retry,
+                       job_timeout=job_timeout, **kwargs)
+    conn = redis()
+    existing = Job.fetch(job_id, connection=conn) if Job.exists(job_id, connection=conn) else None
+    if existing is not None:
+        if existing.get_status(refresh=True) in _LIVE:
+            return None
+        existing.delete()
+    return queue(queue_name).enqueue_in(
+        datetime.timedelta(seconds=seconds), func, *args, job_id=job_id, retry=retry,
+        job_timeout=job_timeout, result_ttl=3600, failure_ttl=7 * 24 * 3600, **kwargs)
 
 
 def job_status(job_id: str):

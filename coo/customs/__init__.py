@@ -24,6 +24,10 @@ class GatewayError(Exception):
     """A transient failure (timeout, 5xx, connection refused): try again later."""
 
 
+class UnknownReference(GatewayError):
+    """Customs has no request under this reference (it never arrived): send it again."""
+
+
 @dataclass(frozen=True)
 class Receipt:
     ok: bool
@@ -46,5 +50,21 @@ class Gateway(ABC):
 
 
 # ExchangeKind value -> dotted path of `handler(exchange, receipt)`, called in the transaction
-# that marks the exchange done. Each area registers its own.
-HANDLERS: dict[str, str] = {}
+# that marks the exchange done. Each area registers its own (a line here, or
+# `HANDLERS[ExchangeKind.X.value] = "..."` at import of its service module).
+HANDLERS: dict[str, str] = {
+    "authorisation": "coo.services.authorisation.apply_receipt",
+}
+
+
+def gateway() -> Gateway:
+    """The gateway `CUSTOMS_GATEWAY` names: "simulator" (embedded, default) or "http"."""
+    from flask import current_app
+    name = current_app.config.get("CUSTOMS_GATEWAY", "simulator")
+    if name == "simulator":
+        from coo.customs.simulator import Simulator
+        return Simulator.from_config(current_app.config)
+    if name == "http":
+        from coo.customs.http import HttpGateway
+        return HttpGateway.from_config(current_app.config)
+    raise ValueError(f"unknown CUSTOMS_GATEWAY {name!r}: use 'simulator' or 'http'")

@@ -12,8 +12,8 @@ from decimal import Decimal
 from coo import enums
 from coo.clock import utcnow
 from coo.models import (
-    AgentAuthorisation, Card, Certificate, CertificateType, Enterprise, GoodsLine, Operator, Seal,
-    Signature, UserAccount, database,
+    AgentAuthorisation, Authorisation, Card, Certificate, CertificateType, Enterprise,
+    EnterpriseDefaults, GoodsLine, Operator, Seal, Signature, UserAccount, database,
 )
 from coo.security import hash_secret
 from coo.validators import id_check_char, uscc_check_char
@@ -102,10 +102,11 @@ def seed(n_certificates: int = 200) -> bool:
                 UserAccount.create(username=username, password_hash=password, enterprise=ent[key],
                                    operator=person)
         UserAccount.create(username="ops", password_hash=hash_secret(OPS_PASSWORD), role=enums.Role.OPS)
+        _seals(ent)
+        _authorisations(ent)
         granted = utcnow() - datetime.timedelta(days=120)
         AgentAuthorisation.create(principal=ent["huadong"], agent=ent["tongda"], granted_by="王建国",
                                   granted_at=granted)
-        _seals(ent)
         _certificates(ent, rng, n_certificates, today)
     return True
 
@@ -148,6 +149,26 @@ def _seals(ent):
         Signature.create(enterprise=enterprise, declarant=legal, name=legal.name,
                          height_mm=result.height_mm, width_mm=result.width_mm, dpi=result.dpi,
                          image_path=image_path, original_path=original_path, image_sha256=digest)
+
+
+def _authorisations(ent):
+    """华东 and 远洋 authorised their default seal and signature 200 days ago (成功), so the
+    certificates approved since are self-printable. Skipped for an exporter without a usable
+    seal and signature (印章管理 makes them)."""
+    from coo.services import authorisation
+    at = utcnow() - datetime.timedelta(days=200)
+    for key in ("huadong", "yuanyang"):
+        seal = authorisation.usable_seals(ent[key]).first()
+        signature = authorisation.usable_signatures(ent[key]).first()
+        if seal is None or signature is None:
+            continue
+        legal = Operator.get((Operator.enterprise == ent[key]) & Operator.is_legal_person)
+        EnterpriseDefaults.create(enterprise=ent[key], seal=seal, signature=signature,
+                                  updated_by=legal.name, updated_at=at)
+        Authorisation.create(enterprise=ent[key], seal=seal, signature=signature, requested_by=legal.name,
+                             submitted_at=at - datetime.timedelta(minutes=3),
+                             status=enums.ReceiptStatus.SUCCESS, receipt_at=at,
+                             receipt_message="印章签名授权成功。")
 
 
 def _certificates(ent, rng, n, today):

@@ -7,6 +7,7 @@ Each area adds its step to STEPS; a step returns how many rows it re-enqueued.
 import datetime
 
 from flask import current_app
+from peewee import fn
 
 from coo import enums
 from coo.clock import utcnow
@@ -19,10 +20,12 @@ def stale_before() -> datetime.datetime:
 
 
 def exchanges() -> int:
-    """Customs exchanges still open (待发送 / 等待回执) and untouched for too long."""
+    """Customs exchanges still open (待发送 / 等待回执) and untouched for too long: past the
+    time their next step was due (`next_poll_at`, else `updated_at`) by the stale delay."""
+    due = fn.COALESCE(CustomsExchange.next_poll_at, CustomsExchange.updated_at)
     rows = (CustomsExchange.select(CustomsExchange.id)
             .where(CustomsExchange.status.in_([enums.ExchangeStatus.PENDING, enums.ExchangeStatus.SENT])
-                   & (CustomsExchange.updated_at < stale_before())))
+                   & (CustomsExchange.updated_at < stale_before()) & (due < stale_before())))
     count = 0
     for row in rows:
         if enqueue("jobs.customs.run_exchange", row.id, job_id=f"exchange-{row.id}",

@@ -9,7 +9,7 @@ from flask_login import current_user
 from coo import clock, enums
 
 # Blueprints, in the manual's menu order. Each module defines `bp`.
-AREAS = ("auth", "home", "seals", "account", "ops")
+AREAS = ("auth", "home", "seals", "authorisation", "account", "ops", "api")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -58,6 +58,12 @@ ERROR_WORDS = {
 def _error_page(error):
     code = getattr(error, "code", 500) or 500
     description = getattr(error, "description", "")
+    if request.path.startswith("/api/"):
+        # Machine clients get JSON, even for routing errors (404/405) no blueprint handler sees.
+        from flask import jsonify
+        response = jsonify({"status": "refused", "error": "http_error",
+                            "message": f"{ERROR_WORDS.get(code, '')} / HTTP {code}"})
+        return response, code
     # Werkzeug's English defaults are replaced by our words; our own abort(…, "中文") is kept.
     message = description if description and not description.isascii() else ERROR_WORDS.get(code, "")
     return render_template("errors/error.html", code=code, message=message), code

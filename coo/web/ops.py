@@ -1,12 +1,13 @@
-"""Ops: the RQ dashboard at /ops/rq (ops accounts only; 404 for everyone else)."""
+"""Ops: the RQ dashboard at /ops/rq and the customs simulator at /ops/simulator (ops accounts
+only; 404 for everyone else)."""
 import rq_dashboard
-from flask import Blueprint, abort
+from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user
 
 from coo import csrf
 from coo.queue import QUEUES
 from coo.services.accounts import ops_required
-from coo.web.htmx import render
+from coo.web.htmx import render, see_other
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
 
@@ -39,3 +40,39 @@ def init_app(app):
 @ops_required
 def index():
     return render("ops/index.html", queues=QUEUES)
+
+
+def _simulator_page(status=200, error="", form=None):
+    from coo.customs import simulator
+    from coo.models import CertificateType, Enterprise, SimulatorMessage
+    recent = (SimulatorMessage.select().where(SimulatorMessage.kind == "certificate")
+              .order_by(SimulatorMessage.id.desc()).limit(10))
+    return render("ops/simulator.html", "approve_form", status=status, error=error, form=form or {},
+                  exporters=Enterprise.select().where(Enterprise.is_exporter).order_by(Enterprise.id),
+                  applicants=Enterprise.select().where(Enterprise.is_exporter | Enterprise.is_agent)
+                  .order_by(Enterprise.id),
+                  types=CertificateType.select().order_by(CertificateType.sort_order),
+                  countries=list(simulator.COUNTRIES), recent=recent)
+
+
+@bp.get("/simulator")
+@ops_required
+def simulator_page():
+    """海关模拟器: approve a new certificate into the system, as customs would."""
+    return _simulator_page()
+
+
+@bp.post("/simulator")
+@ops_required
+def simulator_approve():
+    from coo.customs import simulator
+    from coo.services import audit, intake
+    form = {k: request.form.get(k, "") for k in ("exporter_id", "applicant_id", "cert_type", "country")}
+    try:
+        cert = simulator.approve_by_ids(form["exporter_id"], form["applicant_id"], form["cert_type"],
+                                        form["country"])
+    except intake.IntakeError as error:
+        return _simulator_page(status=422, error="；".join(error.errors), form=form)
+    audit.record("simulator_approved", target=cert.number, detail=cert.exporter.name_zh)
+    flash(f"证书 {cert.number} 已审批通过并发送至本系统（出口商：{cert.exporter.name_zh}）。")
+    return see_other(url_for("ops.simulator_page"))
