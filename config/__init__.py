@@ -59,6 +59,10 @@ class Config:
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024
     SCAN_MAX_BYTES = 5 * 1024 * 1024
 
+    # The demo seed gives exporters without one a drawn seal, signature and successful
+    # authorisation, and enqueues the layout jobs (off in tests: they build their own).
+    DEMO_LAYOUTS = _bool("DEMO_LAYOUTS", True)
+
     # The server name used to build absolute URLs in jobs (QR codes on PDFs).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
@@ -82,6 +86,7 @@ class TestConfig(Config):
     AUTH_RESULT_DELAY_S = 120
     SIMULATOR_RECEIPT_DELAY_S = 0
     SIMULATOR_ARCHIVE_DELAY_S = 0
+    DEMO_LAYOUTS = False
 
 
 class ProductionConfig(Config):

@@ -104,7 +104,17 @@ def seed(n_certificates: int = 200) -> bool:
         AgentAuthorisation.create(principal=ent["huadong"], agent=ent["tongda"], granted_by="王建国",
                                   granted_at=granted)
         _certificates(ent, rng, n_certificates, today)
+    _layouts()
     return True
+
+
+def _layouts():
+    """Seals, signatures, authorisations and layout PDFs of the demo (coo.services.demo_layouts).
+    Needs the app (storage, queue): `flask coo seed-demo` has it."""
+    from flask import current_app, has_app_context
+    if has_app_context() and current_app.config.get("DEMO_LAYOUTS"):
+        from coo.services import demo_layouts
+        demo_layouts.seed_layouts()
 
 
 def _certificates(ent, rng, n, today):
