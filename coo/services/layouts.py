@@ -142,13 +142,17 @@ def enqueue_render(certificate_id: int):
                    queue_name="layouts")
 
 
-def request_layouts_for(exporter) -> int:
-    """After an exporter's authorisation changed: re-render its layouts that carry another
-    authorisation and are not final yet. Returns how many jobs were enqueued."""
+def request_layouts_for(exporter, limit: int | None = None) -> int:
+    """After an exporter's authorisation changed (call it from the 成功 receipt, or let the sweep
+    find them): re-render its layouts that carry another authorisation and are not final yet.
+    Returns how many jobs were enqueued."""
     auth = Authorisation.latest_success(exporter)
     if auth is None:
         return 0
-    return sum(1 for row in _outdated_query(exporter, auth.id) if enqueue_render(row.id) is not None)
+    rows = _outdated_query(exporter, auth.id)
+    if limit is not None:
+        rows = rows.limit(limit)
+    return sum(1 for row in rows if enqueue_render(row.id) is not None)
 
 
 def _outdated_query(exporter, auth_id):

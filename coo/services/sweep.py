@@ -47,7 +47,7 @@ def layouts() -> int:
     exporters = (Authorisation.select(Authorisation.enterprise)
                  .where(Authorisation.status == enums.ReceiptStatus.SUCCESS).distinct())
     for row in exporters:
-        count += layout_service.request_layouts_for(row.enterprise_id)
+        count += layout_service.request_layouts_for(row.enterprise_id, limit=LAYOUT_BATCH)
     return count
 
 
