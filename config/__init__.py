@@ -69,6 +69,10 @@ class Config:
     # Decoded size cap of a scan (decompression bombs): 40 Mpx is a 55 mm seal at 1200 dpi, thrice.
     SCAN_MAX_PIXELS = _int("SCAN_MAX_PIXELS", 40_000_000)
 
+    # The demo seed gives exporters without one a drawn seal, signature and successful
+    # authorisation, and enqueues the layout jobs (off in tests: they build their own).
+    DEMO_LAYOUTS = _bool("DEMO_LAYOUTS", True)
+
     # The server name used to build absolute URLs in jobs (QR codes on PDFs).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
@@ -95,6 +99,7 @@ class TestConfig(Config):
     CUSTOMS_RETRY_BASE_S = 0
     CUSTOMS_POLL_INTERVAL_S = 1
     CUSTOMS_HTTP_BACKOFF_S = 0.01
+    DEMO_LAYOUTS = False
 
 
 class ProductionConfig(Config):

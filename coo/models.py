@@ -279,11 +279,16 @@ class Certificate(BaseModel):
     layout_copy_path = CharField(max_length=255, default="")
     layout_key = CharField(max_length=64, default="")   # hash of the data the layout was made from
     layout_error = TextField(default="")
+    # Which authorisation (seal + signature) the stored layout carries, and when 版式状态 last
+    # moved: the sweep finds layouts stuck, or made with a seal that is no longer in force.
+    layout_authorisation_id = IntegerField(null=True)
+    layout_updated_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:
         indexes = (
+            (("layout_status", "layout_updated_at"), False),
             (("exporter", "issue_date"), False),
             (("applicant", "exporter", "issue_date"), False),
             (("exporter", "archive_status", "print_status"), False),

@@ -108,6 +108,7 @@ def seed(n_certificates: int = 200) -> bool:
         AgentAuthorisation.create(principal=ent["huadong"], agent=ent["tongda"], granted_by="王建国",
                                   granted_at=granted)
         _certificates(ent, rng, n_certificates, today)
+    _layouts()
     return True
 
 
@@ -169,6 +170,14 @@ def _authorisations(ent):
                              submitted_at=at - datetime.timedelta(minutes=3),
                              status=enums.ReceiptStatus.SUCCESS, receipt_at=at,
                              receipt_message="印章签名授权成功。")
+
+
+def _layouts():
+    """Enqueue the demo's layout PDFs (coo.services.demo_layouts); the worker renders them."""
+    from flask import current_app, has_app_context
+    if has_app_context() and current_app.config.get("DEMO_LAYOUTS"):
+        from coo.services import demo_layouts
+        demo_layouts.seed_layouts()
 
 
 def _certificates(ent, rng, n, today):
