@@ -54,8 +54,12 @@ class Config:
 
     LOGIN_MAX_FAILURES = 5
     PAGE_SIZE = 20
+    # The list counts matching rows up to this many ("共 10000+ 条"): counting a million is slow.
+    LIST_COUNT_CAP = _int("LIST_COUNT_CAP", 10000)
     EXPORT_SYNC_LIMIT = _int("EXPORT_SYNC_LIMIT", 5000)
     EXPORT_TTL_S = _int("EXPORT_TTL_S", 3600)
+    # A background export records its progress every this many rows.
+    EXPORT_PROGRESS_EVERY = _int("EXPORT_PROGRESS_EVERY", 2000)
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024
     SCAN_MAX_BYTES = 5 * 1024 * 1024
 

@@ -31,7 +31,13 @@ def exchanges() -> int:
     return count
 
 
-STEPS = [exchanges]
+def exports() -> int:
+    """导出 Excel: delete expired files; enqueue again the exports a lost job left behind."""
+    from coo.services import exports as exporting
+    return exporting.expire() + exporting.restart_stale(stale_before())
+
+
+STEPS = [exchanges, exports]
 
 
 def run() -> dict:
