@@ -7,6 +7,7 @@ RQ job (`jobs.exports.run_export`, queue `exports`) that records its progress in
 file expires after EXPORT_TTL_S and the sweep deletes it (`expire`).
 """
 import datetime
+import io
 import os
 import tempfile
 import uuid
@@ -132,12 +133,12 @@ def count_for_export(view: View, q: ListQuery) -> int:
         view, Certificate.select(Certificate.id))), limit)
 
 
-def export_now(view: View, q: ListQuery):
-    """The .xlsx as a spooled temporary file (memory up to 8 MiB, then disk)."""
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    write_xlsx(view, q, spool)
-    spool.seek(0)
-    return spool
+def export_now(view: View, q: ListQuery) -> io.BytesIO:
+    """The .xlsx in memory (at most EXPORT_SYNC_LIMIT rows: a few hundred KiB)."""
+    buffer = io.BytesIO()
+    write_xlsx(view, q, buffer)
+    buffer.seek(0)
+    return buffer
 
 
 def start(view: View, q: ListQuery, requested_by: str) -> ExportTask:
