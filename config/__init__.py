@@ -54,8 +54,9 @@ class Config:
 
     LOGIN_MAX_FAILURES = 5
     PAGE_SIZE = 20
-    # The list counts matching rows up to this many ("共 10000+ 条"): counting a million is slow.
-    LIST_COUNT_CAP = _int("LIST_COUNT_CAP", 10000)
+    # The list counts matching rows up to this many ("共 500+ 条"): each counted row costs a
+    # table read, and a large exporter has hundreds of thousands.
+    LIST_COUNT_CAP = _int("LIST_COUNT_CAP", 500)
     EXPORT_SYNC_LIMIT = _int("EXPORT_SYNC_LIMIT", 5000)
     EXPORT_TTL_S = _int("EXPORT_TTL_S", 3600)
     # A background export records its progress every this many rows.

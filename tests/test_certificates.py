@@ -413,3 +413,15 @@ def test_the_list_costs_the_same_queries_for_one_row_and_twenty(app, authorised)
             counts.append(counter.count)
         assert len(page.rows) == 20
         assert counts[0] == counts[1] <= 4
+
+
+def test_a_large_list_counts_up_to_the_cap_and_still_pages_on(app, client, operator, authorised):
+    listed = huadong_listed(authorised)
+    app.config["LIST_COUNT_CAP"] = 5
+    try:
+        first = get(client).get_data(as_text=True)
+        second = get(client, "page=2")
+    finally:
+        app.config["LIST_COUNT_CAP"] = 500
+    assert "共 20+ 条" in first and "下一页" in first    # counted at least to this page's end
+    assert numbers(second) == [c.number for c in listed[20:]] and "下一页" not in second.get_data(as_text=True)

@@ -13,6 +13,7 @@ ones stay in the list, marked 已归档 with the print buttons off, as the manua
 and filter show.
 """
 import datetime
+import time
 from dataclasses import dataclass, field
 
 from flask import current_app, g
@@ -31,9 +32,25 @@ Exporter = Enterprise.alias("exporter")
 
 # --- The self-printability rule ---------------------------------------------------------------
 
-def self_print_types():
-    """Subquery of the self-print 证书类别 codes (types are data)."""
-    return CertificateType.select(CertificateType.code).where(CertificateType.self_print == True)  # noqa: E712
+_TYPES_TTL_S = 60
+_types_cache: dict = {}
+
+
+def _types():
+    """The 证书类别 rows as (code, name_zh, self_print), by sort order. Types are data that change
+    only by migration: read at most once a minute per process, not once per request."""
+    now = time.monotonic()
+    if _types_cache.get("until", 0) < now:
+        _types_cache["rows"] = [(t.code, t.name_zh, t.self_print) for t in CertificateType.select(
+            CertificateType.code, CertificateType.name_zh, CertificateType.self_print)
+            .order_by(CertificateType.sort_order)]
+        _types_cache["until"] = now + _TYPES_TTL_S
+    return _types_cache["rows"]
+
+
+def self_print_codes() -> list[str]:
+    """The codes of the self-print 证书类别."""
+    return [code for code, _, self_print in _types() if self_print]
 
 
 def authorised_since_query(exporter):
@@ -49,7 +66,7 @@ def listed_condition(exporter=None):
     """Type is self-print and approved at/after the latest successful authorisation. With no
     successful authorisation the comparison is NULL: nothing is listed."""
     exporter = exporter if exporter is not None else Certificate.exporter
-    return (Certificate.cert_type.in_(self_print_types())
+    return (Certificate.cert_type.in_(self_print_codes())
             & (Certificate.approved_at >= authorised_since_query(exporter)))
 
 
@@ -128,13 +145,8 @@ def allowed_actions(cert) -> AllowedActions:
 # --- The list's 查询区 ------------------------------------------------------------------------
 
 def type_choices():
-    """证书类别 choices of the print list: the self-print types, by sort order (memoised per request)."""
-    if "coo_type_choices" not in g:
-        g.coo_type_choices = [(t.code, f"{t.code} {t.name_zh}") for t in
-                              CertificateType.select(CertificateType.code, CertificateType.name_zh)
-                              .where(CertificateType.self_print == True)  # noqa: E712
-                              .order_by(CertificateType.sort_order)]
-    return g.coo_type_choices
+    """证书类别 choices of the print list: the self-print types, by sort order."""
+    return [(code, f"{code} {name}") for code, name, self_print in _types() if self_print]
 
 
 FIELDS = (
@@ -192,6 +204,7 @@ class Page:
     size: int
     total: int                 # counted up to `cap` + 1
     cap: int
+    has_next: bool
 
     @property
     def capped(self) -> bool:
@@ -206,21 +219,22 @@ class Page:
         return self.number > 1
 
     @property
-    def has_next(self) -> bool:
-        return self.number * self.size < self.total
-
-    @property
     def first_index(self) -> int:
         return (self.number - 1) * self.size + 1
 
 
 def list_page(view: View, q: ListQuery, size: int | None = None, cap: int | None = None) -> Page:
+    """One page of the list. The count stops at `cap` (LIST_COUNT_CAP, at least this page's
+    end): counting every row of a large exporter would cost more than the page itself."""
     size = size or current_app.config["PAGE_SIZE"]
-    cap = cap or current_app.config["LIST_COUNT_CAP"]
-    base = q.filter(listed_certificates(view))
+    cap = max(cap or current_app.config["LIST_COUNT_CAP"], q.page * size)
     total = count_capped(q.filter(listed_certificates(view, Certificate.select(Certificate.id))), cap)
-    rows = list(q.order(base).paginate(q.page, size)) if total else []
-    return Page(rows=rows, number=q.page, size=size, total=total, cap=cap)
+    rows = []
+    if total >= q.first_row(size):
+        rows = list(q.order(q.filter(listed_certificates(view)))
+                    .limit(size + 1).offset((q.page - 1) * size))
+    return Page(rows=rows[:size], number=q.page, size=size, total=total, cap=cap,
+                has_next=len(rows) > size)
 
 
 # --- 查看解决办法: why a number is not in the list ----------------------------------------------

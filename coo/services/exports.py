@@ -31,7 +31,7 @@ from coo.services.access import View, active_grant
 from coo.services.listquery import ListQuery, count_capped
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CHUNK = 2000
+CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ _LABELS = {
 
 
 def _as_date(value):
-    """SQLite hands dates back as text through .tuples(); PostgreSQL as date."""
+    """SQLite hands dates back as text; PostgreSQL as date."""
     if isinstance(value, str):
         return datetime.date.fromisoformat(value[:10])
     return value
@@ -83,11 +83,12 @@ def iter_rows(view: View, q: ListQuery, chunk: int = CHUNK):
             else:
                 query = query.where((Certificate.issue_date > day)
                                     | ((Certificate.issue_date == day) & (Certificate.id > ident)))
-        batch = list(q.order(query).limit(chunk).tuples())
+        # Raw DB-API rows: the labels and dates are converted once below, not by the ORM.
+        batch = database.execute_sql(*q.order(query).limit(chunk).sql()).fetchall()
         if not batch:
             return
         yield from batch
-        last = (batch[-1][3], batch[-1][0])
+        last = (_as_date(batch[-1][3]), batch[-1][0])
         if len(batch) < chunk:
             return
 

@@ -179,6 +179,10 @@ class ListQuery:
     def ok(self) -> bool:
         return not self.errors
 
+    def first_row(self, size: int) -> int:
+        """1-based number of this page's first row."""
+        return (self.page - 1) * size + 1
+
     def value(self, name):
         return self.values.get(name)
 

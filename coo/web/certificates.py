@@ -45,8 +45,9 @@ def _render_list(q, status=200):
         number = q.value("number")
         if number and (not page.rows or not certificates.original_printable(page.rows[0])):
             diagnosis = certificates.why_not(view, number, q)
-    return render("certificates/index.html", "results", status, q=q, page=page,
-                  diagnosis=diagnosis, allowed_actions=certificates.allowed_actions,
+    rows = [(c, certificates.allowed_actions(c)) for c in page.rows] if page else []
+    return render("certificates/index.html", "results", status, q=q, page=page, rows=rows,
+                  diagnosis=diagnosis,
                   print_url=_endpoint_url(PRINT_ENDPOINT),
                   sync_limit=current_app.config["EXPORT_SYNC_LIMIT"])
 
