@@ -62,8 +62,13 @@ class Config:
 
     LOGIN_MAX_FAILURES = 5
     PAGE_SIZE = 20
+    # The list counts matching rows up to this many ("共 500+ 条"): each counted row costs a
+    # table read, and a large exporter has hundreds of thousands.
+    LIST_COUNT_CAP = _int("LIST_COUNT_CAP", 500)
     EXPORT_SYNC_LIMIT = _int("EXPORT_SYNC_LIMIT", 5000)
     EXPORT_TTL_S = _int("EXPORT_TTL_S", 3600)
+    # A background export records its progress every this many rows.
+    EXPORT_PROGRESS_EVERY = _int("EXPORT_PROGRESS_EVERY", 2000)
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024
     SCAN_MAX_BYTES = 5 * 1024 * 1024
     # Decoded size cap of a scan (decompression bombs): 40 Mpx is a 55 mm seal at 1200 dpi, thrice.

@@ -134,3 +134,11 @@ class ExchangeStatus(Labelled):
     SENT = "sent", "已发送，等待回执"
     DONE = "done", "已完成"
     FAILED = "failed", "失败"
+
+
+class ExportStatus(Labelled):
+    WAITING = "waiting", "等待导出"
+    RUNNING = "running", "正在导出"
+    COMPLETE = "complete", "导出完成"
+    FAILED = "failed", "导出失败"
+    EXPIRED = "expired", "已过期"

@@ -167,6 +167,9 @@ class Authorisation(BaseModel):
 
     # Migration 0020 adds a partial unique index: at most one PENDING authorisation per
     # enterprise, so a double-click or two tabs make one request to customs.
+    class Meta:
+        # latest_success and the self-printability rule read MAX(receipt_at) per enterprise.
+        indexes = ((("enterprise", "status", "receipt_at"), False),)
 
     @classmethod
     def latest_success(cls, enterprise):
@@ -292,6 +295,10 @@ class Certificate(BaseModel):
             (("exporter", "issue_date"), False),
             (("applicant", "exporter", "issue_date"), False),
             (("exporter", "archive_status", "print_status"), False),
+            # 证书打印 list (migration 0040): ordered by 签发日期 with id as the tie-break,
+            # and the common 证书类别 filter.
+            (("exporter", "issue_date", "id"), False),
+            (("exporter", "cert_type", "issue_date", "id"), False),
         )
 
 
@@ -369,17 +376,25 @@ class DownloadRecord(BaseModel):
 
 
 class ExportTask(BaseModel):
-    """A background 导出 Excel; the row is the truth, the RQ job only does the work."""
+    """A background 导出 Excel; the row is the truth, the RQ job only does the work.
+    It belongs to the view that asked: `enterprise` (the user's own) and, in an agent view,
+    `principal` (the 委托企业); nobody else can see or fetch it."""
     job_id = CharField(max_length=64, unique=True)
     enterprise = ForeignKeyField(Enterprise)
+    principal = ForeignKeyField(Enterprise, null=True, column_name="principal_id")
     requested_by = CharField(max_length=100)
     query = TextField()                            # the query string of the list
     total = IntegerField(default=0)
     done = IntegerField(default=0)
-    status = CharField(max_length=16, default="waiting")   # waiting / running / complete / failed
+    status = EnumField(enums.ExportStatus, max_length=16, default=enums.ExportStatus.WAITING)
+    message = TextField(default="")
     file_path = CharField(max_length=255, default="")
     created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(null=True)
     expires_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("status", "expires_at"), False),)
 
 
 class AuditEvent(BaseModel):

@@ -259,3 +259,12 @@ def worker(app, test_env):
 def artifacts():
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def unauthorised_demo(demo):
+    """The demo before any 印章签名授权: no seals, signatures or authorisations (tests of the
+    rules that depend on when an exporter's authorisation succeeded start here)."""
+    from customs_helpers import forget_demo_authorisations
+    forget_demo_authorisations()
+    return demo

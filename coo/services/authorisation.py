@@ -186,10 +186,10 @@ def latest(enterprise) -> Authorisation | None:
 
 
 def authorised_since(enterprise) -> datetime.datetime | None:
-    """When the authorisation that counts succeeded: certificates approved before it are not
-    self-printable (SPEC section 3)."""
-    success = Authorisation.latest_success(enterprise)
-    return success.receipt_at if success else None
+    """When self-printing started: certificates approved before it are not self-printable
+    (SPEC section 3). The rule lives in coo.services.certificates."""
+    from coo.services import certificates
+    return certificates.authorised_since(getattr(enterprise, "id", enterprise))
 
 
 def seconds_until_result(auth: Authorisation | None) -> int:

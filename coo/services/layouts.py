@@ -56,12 +56,9 @@ def authorisation_in_force(cert: Certificate) -> Authorisation | None:
 
 
 def first_authorised_at(exporter_id) -> datetime.datetime | None:
-    """When self-printing started for this exporter: its first successful authorisation."""
-    first = (Authorisation.select(Authorisation.receipt_at)
-             .where((Authorisation.enterprise == exporter_id)
-                    & (Authorisation.status == enums.ReceiptStatus.SUCCESS))
-             .order_by(Authorisation.receipt_at.asc()).first())
-    return first.receipt_at if first else None
+    """When self-printing started for this exporter (the rule lives in coo.services.certificates)."""
+    from coo.services import certificates
+    return certificates.authorised_since(getattr(exporter_id, "id", exporter_id))
 
 
 def layout_blocker(cert: Certificate, auth: Authorisation | None = None) -> str | None:

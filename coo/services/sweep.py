@@ -57,7 +57,13 @@ def layouts() -> int:
 # At most this many stuck layouts per sweep: the next sweep takes the rest.
 LAYOUT_BATCH = 1000
 
-STEPS = [exchanges, layouts]
+def exports() -> int:
+    """导出 Excel: delete expired files; enqueue again the exports a lost job left behind."""
+    from coo.services import exports as exporting
+    return exporting.expire() + exporting.restart_stale(stale_before())
+
+
+STEPS = [exchanges, layouts, exports]
 
 
 def run() -> dict:

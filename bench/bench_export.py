@@ -1,0 +1,68 @@
+"""`export_100k_vs_bare_openpyxl`: our 导出 of the 100,000-certificate list (database read
+included: keyset chunks, joins, labels, dates) divided by bare openpyxl write-only + lxml
+writing the same rows from a Python list. Goal <= 1.2.
+`export_100k_peak_rss_mib`: peak RSS of the process doing our export. Goal <= 100.
+Each side runs in its own fresh process, so neither inherits the other's memory."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+from bench.support import ROOT, line, prepare, tmp_sqlite
+
+N = int(os.environ.get("BENCH_LIST_N", 100_000))
+
+
+def _child(side, url, out):
+    import resource
+    sys.path.insert(0, str(ROOT))
+    from bench.support import make_app
+    app = make_app(url)
+    from coo.models import Enterprise, database
+    from coo.services import certificates, exports
+    from coo.services.access import View
+    with app.test_request_context("/"):
+        database.connect(reuse_if_open=True)
+        view = View(own=Enterprise.get(Enterprise.name_zh == "浙江华东进出口有限公司"))
+        q = certificates.parse({})
+        if side == "ours":
+            started = time.perf_counter()
+            n = exports.write_xlsx(view, q, out)
+        else:
+            from openpyxl import Workbook
+            rows = [(k, r[1], r[2], r[8], r[9], r[7], exports._as_date(r[3]), str(r[4]), str(r[5]), str(r[6]))
+                    for k, r in enumerate(exports.iter_rows(view, q), 1)]
+            started = time.perf_counter()
+            wb = Workbook(write_only=True)
+            ws = wb.create_sheet("证书打印")
+            ws.append([c.header for c in exports.COLUMNS])
+            for row in rows:
+                ws.append(row)
+            wb.save(out)
+            n = len(rows)
+        seconds = time.perf_counter() - started
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "rows": n, "peak_mib": peak_mib}))
+
+
+def _run(side, url):
+    out = ROOT / "instance" / "bench" / f"export-{side}.xlsx"
+    result = subprocess.run([sys.executable, "-m", "bench.bench_export", side, url, str(out)], cwd=ROOT,
+                            capture_output=True, text=True, check=True)
+    out.unlink(missing_ok=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main():
+    url = tmp_sqlite("list-100k.sqlite3")
+    prepare(url, N)
+    ours = _run("ours", url)
+    bare = _run("bare", url)
+    print(f"# export {ours['rows']} rows: ours {ours['seconds']:.2f}s, bare openpyxl {bare['seconds']:.2f}s", flush=True)
+    line("export_100k_vs_bare_openpyxl", f"{ours['seconds'] / bare['seconds']:.3f}", "ratio")
+    line("export_100k_peak_rss_mib", f"{ours['peak_mib']:.1f}", "MiB")
+
+
+if __name__ == "__main__":
+    _child(*sys.argv[1:4])

@@ -1,0 +1,64 @@
+"""`list_fragment_vs_bare_flask`: req/s of the filtered 证书打印 fragment (100,000 certificates on
+SQLite, a logged-in session, gunicorn with 2 workers, wrk on loopback) divided by req/s of a bare
+Flask + Jinja route rendering 20 rows from a Python list. Goal >= 0.5.
+
+`list_fragment_1m_pg_p50_ms` / `_p95_ms`: the same fragment with 1,000,000 certificates on
+PostgreSQL (100,000 of them the logged-in exporter's), sequential requests: the indexes hold at
+production size. The bench database is kept and reused by the next run."""
+import os
+
+from bench.support import (
+    Server, latencies_ms, line, login, fetch, postgres_url, prepare, requests_per_second, tmp_sqlite,
+)
+
+N = int(os.environ.get("BENCH_LIST_N", 100_000))
+N_PG_TOTAL = int(os.environ.get("BENCH_PG_N", 1_000_000))
+SECONDS = int(os.environ.get("BENCH_SECONDS", 10))
+# A typical query: one 证书类别, not yet printed, the fragment htmx asks for.
+QUERY = "/certificates/?type=E&print=pending"
+HX = {"HX-Request": "true"}
+
+
+def _env(database_url):
+    return {"COO_CONFIG": "development", "DATABASE_URL": database_url, "SECRET_KEY": "bench-secret-key",
+            "WEB_CONCURRENCY": "2"}
+
+
+def _fragment_server(database_url):
+    server = Server("wsgi:app", env=_env(database_url))
+    headers = dict(HX, Cookie=login(server.url))
+    status, body = fetch(server.url + QUERY, headers)
+    text = body.decode()
+    if status != 200 or "<html" in text or text.count("<tr>") < 20:
+        server.stop()
+        raise RuntimeError(f"the fragment is not a 20-row list: HTTP {status}")
+    return server, headers
+
+
+def main():
+    url = tmp_sqlite("list-100k.sqlite3")
+    prepare(url, N)
+    server, headers = _fragment_server(url)
+    try:
+        ours = requests_per_second(server.url + QUERY, headers, SECONDS)
+    finally:
+        server.stop()
+    bare = Server("bench.bare_app:app")
+    try:
+        baseline = requests_per_second(bare.url + "/", {}, SECONDS)
+    finally:
+        bare.stop()
+    print(f"# list fragment {ours:.0f} req/s, bare Flask {baseline:.0f} req/s", flush=True)
+    line("list_fragment_vs_bare_flask", f"{ours / baseline:.3f}", "ratio")
+
+    pg = postgres_url("coo_bench_1m")
+    prepare(pg, N, n_others=N_PG_TOTAL - N, other_exporters=300)
+    server, headers = _fragment_server(pg)
+    try:
+        p50, p95 = latencies_ms(server.url + QUERY, headers)
+        deep50, deep95 = latencies_ms(server.url + QUERY + "&page=50", headers, n=100)
+    finally:
+        server.stop()
+    line("list_fragment_1m_pg_p50", f"{p50:.1f}", "ms")
+    line("list_fragment_1m_pg_p95", f"{p95:.1f}", "ms")
+    print(f"# page 50 of the same query: p50 {deep50:.1f} ms, p95 {deep95:.1f} ms", flush=True)
