@@ -134,3 +134,11 @@ class ExchangeStatus(Labelled):
     SENT = "sent", "已发送，等待回执"
     DONE = "done", "已完成"
     FAILED = "failed", "失败"
+
+
+class PrintControlState(Labelled):
+    """What the 证书打印 page says about the enterprise's 打印控件 when a print button is pressed."""
+    NOT_INSTALLED = "not_installed", "未安装"
+    NOT_RUNNING = "not_running", "未启动"
+    OUTDATED = "outdated", "版本过低"
+    READY = "ready", "已启动"
