@@ -381,11 +381,13 @@ def confirm(view, job, ok: bool, who: str) -> bool:
 
     是: in one transaction the job is marked confirmed only if it still waits for an answer, and
     only then the certificate becomes 已打印 (counted, reprint permission used up) and the archive
-    exchange opens. A second 是 — another tab, a double click, a retried request — finds the
-    job already confirmed and changes nothing.
+    exchange row is created; its job is enqueued once the transaction has committed. A second
+    是 — another tab, a double click, a retried request — finds the job already confirmed and
+    changes nothing.
     """
-    from coo.services.exchanges import open_exchange
+    from coo.services.exchanges import create_exchange, start
     now = utcnow()
+    exchange = None
     with database.atomic():
         answered = (PrintJob.update(status=enums.PrintJobStatus.CONFIRMED, confirmed_at=now, confirmed_ok=ok)
                     .where((PrintJob.id == job.id) & (PrintJob.status == enums.PrintJobStatus.DONE)
@@ -404,12 +406,14 @@ def confirm(view, job, ok: bool, who: str) -> bool:
                        .execute())
             cert = Certificate.get_by_id(job.certificate_id)
             if printed and not _archive_open(cert.id):
-                open_exchange(enums.ExchangeKind.ARCHIVE, cert.id, {
+                exchange = create_exchange(enums.ExchangeKind.ARCHIVE, cert.id, {
                     "certificate_number": cert.number, "exporter_customs_code": cert.exporter.customs_code,
                     "printed_at": now.isoformat(timespec="seconds"), "print_count": cert.print_count,
                 })
         audit.record("print_confirmed", job.certificate.number,
                      f"{who} 确认打印{'成功（是）' if ok else '失败（否）'}，任务 {job.id}")
+    if exchange is not None:
+        start(exchange)
     return True
 
 

@@ -10,6 +10,7 @@ Two blueprints:
   another enterprise's job) is 404.
 """
 import functools
+import io
 
 from flask import (
     Blueprint, Response, abort, flash, g, jsonify, redirect, request, send_file, url_for,
@@ -112,7 +113,9 @@ def copy_pdf(certificate_id):
     path = storage.path(cert.layout_copy_path)
     if not path.exists():
         abort(404)
-    response = send_file(path, mimetype="application/pdf", as_attachment=request.args.get("download") == "1",
+    # Read whole (a layout is small): no file handle outlives the request.
+    response = send_file(io.BytesIO(path.read_bytes()), mimetype="application/pdf",
+                         as_attachment=request.args.get("download") == "1",
                          download_name=f"{cert.number}-副本.pdf", max_age=0)
     # The browser's own PDF viewer must be allowed to show it.
     response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
@@ -285,7 +288,7 @@ def api_document(job_id, part):
     path = printing.job_document(g.print_control, job_id, part)
     if path is None:
         return _not_found()
-    response = send_file(path, mimetype="application/pdf", max_age=0)
+    response = send_file(io.BytesIO(path.read_bytes()), mimetype="application/pdf", max_age=0)
     response.headers["Cache-Control"] = "no-store"
     return response
 
