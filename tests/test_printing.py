@@ -403,3 +403,22 @@ def test_the_archive_receipt_archives_and_publishes_once(app, client, operator):
     # archived: no longer printable
     response = print_button(operator, [cert], kind=enums.PrintKind.ORIGINAL)
     assert response.status_code == 422 and "已归档" in response.get_data(as_text=True)
+
+
+def test_the_sweep_ends_jobs_a_control_never_took_or_never_reported(app, client, operator, worker):
+    taken, waiting = printable(app, count=2)
+    _, token = paired_control()
+    print_button(operator, [taken, waiting], kind=enums.PrintKind.ORIGINAL)
+    assert api(client, "get", "/jobs/next?wait=0", token).get_json()["number"] == taken.number   # then dies
+    long_ago = utcnow() - datetime.timedelta(seconds=app.config["PRINT_JOB_TIMEOUT_S"] + 1)
+    PrintJob.update(created_at=long_ago, taken_at=long_ago).execute()
+    with app.app_context():
+        from coo import queue
+        queue.enqueue("jobs.maintenance.sweep", job_id="sweep-test")
+    worker.burst(queues=("default",))
+    html = client.get(f"/printing/certificates/{taken.id}/progress").get_data(as_text=True)
+    assert "打印失败" in html and "未报告打印结果" in html and "请勿重复打印" in html
+    html = client.get(f"/printing/certificates/{waiting.id}/progress").get_data(as_text=True)
+    assert "打印失败" in html and "未在规定时间内接收任务" in html
+    # nothing blocks printing them again
+    assert print_button(operator, [waiting, taken], kind=enums.PrintKind.ORIGINAL).status_code == 303

@@ -29,7 +29,7 @@ from coo.models import (
 )
 from coo.queue import redis
 from coo.security import new_token, token_digest
-from coo.services import audit
+from coo.services import audit, sweep
 from coo.services.access import visible_certificates
 
 HANDLERS[enums.ExchangeKind.ARCHIVE.value] = "coo.services.printing.apply_archive_receipt"
@@ -351,6 +351,28 @@ def report(control, job_id: int, ok: bool, message: str, printer: str):
                      f"任务 {job.id} {'成功' if ok else '失败'}：{message}"[:500],
                      enterprise=control.enterprise, actor="打印控件")
     return PrintJob.get_by_id(job.id)
+
+
+STALE_TAKEN = "打印控件在规定时间内未报告打印结果（可能已中断）。请检查打印机：如正本已打印出，请勿重复打印。"
+STALE_QUEUED = "打印控件未在规定时间内接收任务，任务已取消。请确认打印控件已启动后重新打印。"
+
+
+def expire_stale_jobs() -> int:
+    """Sweep step: a job no control took (none running) or that a control took and never reported
+    (it crashed) must not block its certificate forever. Both end as 打印失败 with a message."""
+    now = utcnow()
+    limit = datetime.timedelta(seconds=current_app.config["PRINT_JOB_TIMEOUT_S"])
+    count = 0
+    for status, since, message in ((enums.PrintJobStatus.QUEUED, PrintJob.created_at, STALE_QUEUED),
+                                   (enums.PrintJobStatus.PRINTING, PrintJob.taken_at, STALE_TAKEN)):
+        count += (PrintJob.update(status=enums.PrintJobStatus.FAILED, message=message, finished_at=now)
+                  .where((PrintJob.status == status) & (since < now - limit))
+                  .execute())
+    return count
+
+
+if expire_stale_jobs not in sweep.STEPS:
+    sweep.STEPS.append(expire_stale_jobs)
 
 
 def job_for_view(view, job_id: int):
