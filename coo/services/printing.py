@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
+from peewee import SqliteDatabase
 from coo import enums
 from coo.clock import utcnow
 from coo.customs import HANDLERS
@@ -267,12 +268,18 @@ def create_jobs(view, ids: list[int], kind, who: str) -> CreateResult:
     certs.sort(key=lambda c: ids.index(c.id))
     result = CreateResult()
     result.errors = [reason for reason in (refusal(c, kind) for c in certs) if reason]
-    busy = {job.certificate_id for job in open_jobs(ids)}
-    result.errors += [f"证书{c.number}有未完成的打印任务，请等待打印完成并确认打印结果。"
-                      for c in certs if c.id in busy]
     if result.errors:
         return result
-    with database.atomic():
+    # Two tabs pressing 打印正本 at once: the check for a job in flight and the insert happen
+    # under a lock (the certificates' rows on PostgreSQL, the write lock on SQLite).
+    with _write_transaction():
+        if database.obj.for_update:
+            list(Certificate.select(Certificate.id).where(Certificate.id.in_(ids)).for_update())
+        busy = {job.certificate_id for job in open_jobs(ids)}
+        result.errors = [f"证书{c.number}有未完成的打印任务，请等待打印完成并确认打印结果。"
+                         for c in certs if c.id in busy]
+        if result.errors:
+            return result
         for cert in certs:
             result.jobs.append(PrintJob.create(certificate=cert, enterprise=view.own, kind=kind,
                                                requested_by=who))
@@ -281,6 +288,12 @@ def create_jobs(view, ids: list[int], kind, who: str) -> CreateResult:
     key = _wake_key(view.own.id)
     redis().pipeline().lpush(key, "1").expire(key, 60).execute()
     return result
+
+
+def _write_transaction():
+    if isinstance(database.obj, SqliteDatabase):
+        return database.obj.atomic("IMMEDIATE")
+    return database.atomic()
 
 
 def take_next_job(control):
