@@ -187,13 +187,13 @@ def heartbeat(control, version: str, printers) -> dict:
 
 # --- what may be printed ----------------------------------------------------------------------
 
-def _allowed_actions(cert) -> set:
+def _allows(cert, kind) -> bool:
     """The list page's rule (`coo.services.certificates.allowed_actions`), re-checked here."""
     try:
         from coo.services.certificates import allowed_actions
     except ImportError:
-        return _self_print_actions(cert)
-    return {str(action) for action in allowed_actions(cert)}
+        return kind.value in _self_print_actions(cert)
+    return allowed_actions(cert).allows(kind)
 
 
 def _self_print_actions(cert) -> set:
@@ -204,7 +204,7 @@ def _self_print_actions(cert) -> set:
     granted = Authorisation.latest_success(cert.exporter)
     if granted is None or cert.approved_at < granted.receipt_at:
         return set()
-    actions = {"preview", enums.PrintKind.COPY.value}
+    actions = {enums.PrintKind.COPY.value}
     if cert.print_status == enums.PrintStatus.PENDING or cert.reprint_allowed:
         actions |= {enums.PrintKind.ORIGINAL.value, enums.PrintKind.ORIGINAL_AND_COPY.value}
     return actions
@@ -212,7 +212,7 @@ def _self_print_actions(cert) -> set:
 
 def refusal(cert, kind) -> str:
     """Why `kind` may not be printed for `cert`, in the user's words; '' when it may."""
-    if kind.value in _allowed_actions(cert):
+    if _allows(cert, kind):
         if kind in ORIGINAL_KINDS and not cert.layout_original_path:
             return f"证书{cert.number}的正本版式尚未接收成功，暂不能打印。"
         if not cert.layout_copy_path and kind != enums.PrintKind.ORIGINAL:
