@@ -343,7 +343,7 @@ def test_no_archives_nothing_and_leads_to_the_exception_application(app, client,
     assert response.status_code == 303
     location = response.headers["Location"]
     if "exceptions.index" in app.view_functions:
-        assert location.endswith(f"/exceptions/?selected={cert.number}")
+        assert "/exceptions" in location and location.endswith(f"?selected={cert.number}")
     else:
         assert f"/printing/jobs?ids={cert.id}" in location
         html = client.get(location).get_data(as_text=True)
