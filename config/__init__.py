@@ -55,6 +55,14 @@ class Config:
     # Print control (打印控件).
     PRINT_CONTROL_MIN_VERSION = os.environ.get("PRINT_CONTROL_MIN_VERSION", "1.2.0")
     PRINT_CONTROL_HEARTBEAT_S = _int("PRINT_CONTROL_HEARTBEAT_S", 30)
+    # How long the server holds a control's "next job?" request open (long-poll).
+    PRINT_CONTROL_LONG_POLL_S = _int("PRINT_CONTROL_LONG_POLL_S", 20)
+    # A job not taken, or taken and never reported, for this long ends as 打印失败 (sweep).
+    PRINT_JOB_TIMEOUT_S = _int("PRINT_JOB_TIMEOUT_S", 600)
+    PAIRING_CODE_TTL_S = _int("PAIRING_CODE_TTL_S", 600)
+    PAIRING_RATE_LIMIT_PER_MIN = _int("PAIRING_RATE_LIMIT_PER_MIN", 10)
+    # 出口原产地证书核查: inquiries per client address and minute.
+    VERIFY_RATE_LIMIT_PER_MIN = _int("VERIFY_RATE_LIMIT_PER_MIN", 10)
 
     # Pending customs exchanges older than this are re-enqueued by the sweep.
     SWEEP_STALE_AFTER_S = _int("SWEEP_STALE_AFTER_S", 120)

@@ -142,3 +142,11 @@ class ExportStatus(Labelled):
     COMPLETE = "complete", "导出完成"
     FAILED = "failed", "导出失败"
     EXPIRED = "expired", "已过期"
+
+
+class PrintControlState(Labelled):
+    """What the 证书打印 page says about the enterprise's 打印控件 when a print button is pressed."""
+    NOT_INSTALLED = "not_installed", "未安装"
+    NOT_RUNNING = "not_running", "未启动"
+    OUTDATED = "outdated", "版本过低"
+    READY = "ready", "已启动"

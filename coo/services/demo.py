@@ -108,6 +108,7 @@ def seed(n_certificates: int = 200) -> bool:
         AgentAuthorisation.create(principal=ent["huadong"], agent=ent["tongda"], granted_by="王建国",
                                   granted_at=granted)
         _certificates(ent, rng, n_certificates, today)
+        _printed_and_archived(ent["huadong"])
     _layouts()
     return True
 
@@ -178,6 +179,24 @@ def _layouts():
     if has_app_context() and current_app.config.get("DEMO_LAYOUTS"):
         from coo.services import demo_layouts
         demo_layouts.seed_layouts()
+
+
+def _printed_and_archived(exporter, count=3):
+    """A few certificates already printed (是) and archived by customs, so 出口原产地证书核查 (/verify)
+    answers for them in the demo."""
+    since = utcnow() - datetime.timedelta(days=190)     # after the demo authorisation
+    rows = (Certificate.select(Certificate.id).join(CertificateType)
+            .where((Certificate.exporter == exporter) & (Certificate.applicant == exporter)
+                   & (Certificate.approved_at >= since) & CertificateType.self_print)
+            .order_by(Certificate.issue_date.asc(), Certificate.id).limit(count))
+    for row in rows:
+        cert = Certificate.get_by_id(row.id)
+        printed = datetime.datetime.combine(cert.issue_date, datetime.time(10, 0))
+        Certificate.update(print_status=enums.PrintStatus.PRINTED, print_count=1,
+                           archive_status=enums.ArchiveStatus.ARCHIVED,
+                           archived_at=printed + datetime.timedelta(hours=2),
+                           verification_published_at=printed + datetime.timedelta(hours=2)).where(
+            Certificate.id == cert.id).execute()
 
 
 def _certificates(ent, rng, n, today):

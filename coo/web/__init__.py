@@ -9,7 +9,8 @@ from flask_login import current_user
 from coo import clock, enums
 
 # Blueprints, in the manual's menu order. Each module defines `bp`.
-AREAS = ("auth", "home", "seals", "authorisation", "account", "certificates", "ops", "api")
+AREAS = ("auth", "home", "seals", "authorisation", "account", "certificates", "printing",
+         "verify", "ops", "api")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")

@@ -1,0 +1,5 @@
+import sys
+
+from coo.printcontrol.cli import main
+
+sys.exit(main())

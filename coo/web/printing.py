@@ -1,0 +1,304 @@
+"""证书打印 through the print control (打印控件).
+
+Two blueprints:
+- `printing` (`/printing/...`): the enterprise's pages — the 打印控件 page (status, pairing code,
+  revoke, 执行安装 / 下载安装包, install guide), 预览/下载副本, the print buttons' target
+  `create_jobs`, the per-row progress fragment and the 是/否 confirmation. Originals are never
+  served here: there is no route for them.
+- `printcontrol_api` (`/api/printcontrol/v1/...`): JSON for the control, CSRF-exempt,
+  authenticated by the control's token. Anything not the token's own (no token, a revoked one,
+  another enterprise's job) is 404.
+"""
+import functools
+import io
+
+from flask import (
+    Blueprint, Response, abort, flash, g, jsonify, redirect, request, send_file, url_for,
+)
+from flask_login import current_user
+from htmx_flask import request as htmx_request
+
+from coo import csrf, enums
+from coo.services import printing
+from coo.services.access import certificate_or_404, current_view, visible_certificates
+from coo.services.accounts import enterprise_required
+from coo.services.ratelimit import allow
+from coo.models import Certificate
+from coo.web.htmx import render, see_other, trigger
+
+bp = Blueprint("printing", __name__, url_prefix="/printing")
+api = Blueprint("printcontrol_api", __name__, url_prefix="/api/printcontrol/v1")
+
+
+def init_app(app):
+    app.register_blueprint(api)
+    csrf.exempt(api)
+    app.jinja_env.globals["print_confirm_words"] = printing.confirm_words
+
+
+def _who():
+    return current_user.display_name
+
+
+# --- 打印控件 page ------------------------------------------------------------------------------
+
+def _control_page(status=200, code=None):
+    view = current_view()
+    return render("printing/control.html", block="pairing" if code else "controls", status=status,
+                  control=printing.control_status(view.own), controls=printing.controls_for_page(view.own),
+                  code=code, ttl_min=_ttl_min())
+
+
+def _ttl_min():
+    from flask import current_app
+    return current_app.config["PAIRING_CODE_TTL_S"] // 60
+
+
+@bp.get("/control")
+@enterprise_required
+def control():
+    return _control_page()
+
+
+@bp.post("/control/pairing-code")
+@enterprise_required
+def pairing_code():
+    code = printing.new_pairing_code(current_view().own, _who())
+    return _control_page(code=code)
+
+
+@bp.post("/control/<int:control_id>/revoke")
+@enterprise_required
+def revoke(control_id):
+    if not printing.revoke(current_view().own, control_id, _who()):
+        abort(404)
+    if htmx_request.htmx:
+        return _control_page()
+    flash("已撤销该打印控件，它将不能再接收打印任务。")
+    return see_other(url_for(".control"))
+
+
+@bp.get("/control/" + printing.ZIPAPP_NAME)
+@enterprise_required
+def download():
+    """执行安装 / 下载安装包: the control as one file, carrying this server's address."""
+    data = printing.control_zipapp(request.url_root)
+    response = Response(data, mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = f"attachment; filename={printing.ZIPAPP_NAME}"
+    return response
+
+
+@bp.get("/control/install")
+@enterprise_required
+def install():
+    return render("printing/install.html", control=printing.control_status(current_view().own))
+
+
+@bp.get("/control/status")
+@enterprise_required
+def status():
+    """The control's state as a small fragment (the 证书打印 page shows it above the list)."""
+    return render("printing/_control_status.html", control=printing.control_status(current_view().own))
+
+
+# --- 预览/下载副本 --------------------------------------------------------------------------------
+
+@bp.get("/certificates/<int:certificate_id>/copy.pdf")
+@enterprise_required
+def copy_pdf(certificate_id):
+    cert = certificate_or_404(current_view(), certificate_id)
+    if not cert.layout_copy_path:
+        abort(404, "副本版式尚未接收成功。")
+    from coo import storage
+    path = storage.path(cert.layout_copy_path)
+    if not path.exists():
+        abort(404)
+    # Read whole (a layout is small): no file handle outlives the request.
+    response = send_file(io.BytesIO(path.read_bytes()), mimetype="application/pdf",
+                         as_attachment=request.args.get("download") == "1",
+                         download_name=f"{cert.number}-副本.pdf", max_age=0)
+    # The browser's own PDF viewer must be allowed to show it.
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    return response
+
+
+# --- print buttons, progress, confirmation ----------------------------------------------------
+
+def _dialog(status, **context):
+    """The print dialog: the control hint, the refusals, or the jobs with their progress.
+    For htmx it is appended to the page (replacing an earlier one); without JS it is a page."""
+    context.setdefault("errors", [])
+    response = render("printing/jobs.html", block="dialog", status=status,
+                      control=printing.control_status(current_view().own), **context)
+    if htmx_request.htmx:
+        response.headers["HX-Retarget"] = "body"
+        response.headers["HX-Reswap"] = "beforeend"
+        trigger(response, "coo:replace-dialog")
+    return response
+
+
+def _rows(view, ids):
+    certs = {c.id: c for c in visible_certificates(view).where(Certificate.id.in_(ids))}
+    if len(certs) != len(ids):
+        abort(404)
+    jobs = printing.latest_jobs(view, ids)
+    return [(certs[i], jobs.get(i)) for i in ids]
+
+
+@bp.post("/jobs")
+@enterprise_required
+def create_jobs():
+    view = current_view()
+    kind = enums.PrintKind.parse(request.form.get("kind", ""))
+    ids = printing.parse_ids(request.form.getlist("ids"))
+    if ids is None:
+        abort(404)
+    errors = []
+    if not ids:
+        errors.append("请勾选要打印的证书。")
+    if kind is None:
+        errors.append("请选择打印方式：打印正副本、打印正本或打印副本。")
+    if errors:
+        return _dialog(422, errors=errors, kind=kind)
+    if visible_certificates(view).where(Certificate.id.in_(ids)).count() != len(ids):
+        abort(404)
+    control = printing.control_status(view.own)
+    if not control.ready:
+        return _dialog(409, kind=kind)
+    try:
+        result = printing.create_jobs(view, ids, kind, _who())
+    except LookupError:
+        abort(404)
+    if result.errors:
+        return _dialog(422, errors=result.errors, kind=kind)
+    if htmx_request.htmx:
+        response = _dialog(200, kind=kind, rows=_rows(view, ids))
+        return trigger(response, "print-jobs-created")
+    return redirect(url_for(".jobs", ids=ids), code=303)
+
+
+@bp.get("/jobs")
+@enterprise_required
+def jobs():
+    """The print dialog as a page (without JavaScript: reload it to see the progress)."""
+    ids = printing.parse_ids(request.args.getlist("ids"))
+    if not ids:
+        abort(404)
+    return render("printing/jobs.html", block="dialog", control=printing.control_status(current_view().own),
+                  rows=_rows(current_view(), ids), errors=[], kind=None)
+
+
+@bp.get("/certificates/<int:certificate_id>/progress")
+@enterprise_required
+def progress(certificate_id):
+    """One certificate's latest print job: a fragment that polls itself until the job is done."""
+    view = current_view()
+    cert = certificate_or_404(view, certificate_id)
+    job = printing.latest_jobs(view, [cert.id]).get(cert.id)
+    return render("printing/_progress.html", cert=cert, job=job)
+
+
+@bp.post("/jobs/<int:job_id>/confirm")
+@enterprise_required
+def confirm(job_id):
+    view = current_view()
+    job = printing.job_for_view(view, job_id)
+    if job is None:
+        abort(404)
+    answer = request.form.get("answer")
+    if answer not in ("yes", "no"):
+        return render("printing/_progress.html", cert=job.certificate, job=job, status=422,
+                      error="请点击“是”或“否”确认打印结果。")
+    ok = answer == "yes"
+    printing.confirm(view, job, ok, _who())
+    cert = Certificate.get_by_id(job.certificate_id)
+    if not ok:
+        from flask import current_app
+        if "exceptions.index" in current_app.view_functions:
+            return see_other(url_for("exceptions.index", selected=cert.number))
+        flash("证书未归档。请在排除故障后及时在“打印异常申请”功能进行重新打印，并确定打印结果。")
+        return see_other(url_for(".jobs", ids=[cert.id]))
+    if htmx_request.htmx:
+        response = render("printing/_progress.html", cert=cert, job=printing.job_for_view(view, job_id))
+        return trigger(response, "certificates-changed")
+    return see_other(url_for(".jobs", ids=[cert.id]))
+
+
+# --- the control's API ------------------------------------------------------------------------
+
+def _not_found():
+    return jsonify(error="not found"), 404
+
+
+def token_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.startswith("Bearer ") else ""
+        control = printing.control_for_token(token)
+        if control is None:
+            return _not_found()
+        g.print_control = control
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _json():
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+@api.post("/pair")
+def api_pair():
+    from flask import current_app
+    if not allow("pair", request.remote_addr or "", current_app.config["PAIRING_RATE_LIMIT_PER_MIN"]):
+        return jsonify(error="尝试过于频繁，请一分钟后再试。"), 429
+    data = _json()
+    control, token = printing.pair(str(data.get("code", "")), str(data.get("name", "")),
+                                   str(data.get("version", "")))
+    if control is None:
+        return jsonify(error="配对码无效或已过期，请在打印控件页面重新生成。"), 404
+    return jsonify(token=token, enterprise=control.enterprise.name_zh, control_id=control.id)
+
+
+@api.post("/heartbeat")
+@token_required
+def api_heartbeat():
+    data = _json()
+    printers = data.get("printers") if isinstance(data.get("printers"), list) else []
+    return jsonify(printing.heartbeat(g.print_control, str(data.get("version", "")), printers))
+
+
+@api.get("/jobs/next")
+@token_required
+def api_next_job():
+    try:
+        wait = float(request.args.get("wait", 0))
+    except ValueError:
+        wait = 0.0
+    job = printing.wait_for_job(g.print_control, wait)
+    if job is None:
+        return Response(status=204)
+    return jsonify(printing.job_payload(job))
+
+
+@api.get("/jobs/<int:job_id>/<any(original, copy):part>.pdf")
+@token_required
+def api_document(job_id, part):
+    path = printing.job_document(g.print_control, job_id, part)
+    if path is None:
+        return _not_found()
+    response = send_file(io.BytesIO(path.read_bytes()), mimetype="application/pdf", max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api.post("/jobs/<int:job_id>/result")
+@token_required
+def api_result(job_id):
+    data = _json()
+    job = printing.report(g.print_control, job_id, bool(data.get("ok")), str(data.get("message", "")),
+                          str(data.get("printer", "")))
+    if job is None:
+        return _not_found()
+    return jsonify(status=job.status.value, label=job.status.label)
