@@ -48,6 +48,12 @@ class Config:
     PRINT_CONTROL_MIN_VERSION = os.environ.get("PRINT_CONTROL_MIN_VERSION", "1.2.0")
     PRINT_CONTROL_HEARTBEAT_S = _int("PRINT_CONTROL_HEARTBEAT_S", 30)
 
+    # PDF signature of downloaded originals: PEM key + certificate (+ chain) issued by a CA.
+    # Unset: a self-signed demo key is made on first use under INSTANCE_PATH/signing/.
+    SIGNING_KEY_PATH = os.environ.get("COO_SIGNING_KEY", "")
+    SIGNING_CERT_PATH = os.environ.get("COO_SIGNING_CERT", "")
+    SIGNING_CHAIN_PATH = os.environ.get("COO_SIGNING_CHAIN", "")
+
     # Pending customs exchanges older than this are re-enqueued by the sweep.
     SWEEP_STALE_AFTER_S = _int("SWEEP_STALE_AFTER_S", 120)
     SWEEP_INTERVAL_S = _int("SWEEP_INTERVAL_S", 60)

@@ -47,4 +47,6 @@ class Gateway(ABC):
 
 # ExchangeKind value -> dotted path of `handler(exchange, receipt)`, called in the transaction
 # that marks the exchange done. Each area registers its own.
-HANDLERS: dict[str, str] = {}
+HANDLERS: dict[str, str] = {
+    "exception": "coo.services.exceptions.apply_receipt",
+}

@@ -9,7 +9,7 @@ from flask_login import current_user
 from coo import clock, enums
 
 # Blueprints, in the manual's menu order. Each module defines `bp`.
-AREAS = ("auth", "home", "account", "ops")
+AREAS = ("auth", "home", "account", "exceptions", "downloads", "ops")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
