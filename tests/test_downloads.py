@@ -19,6 +19,20 @@ HUADONG = "浙江华东进出口有限公司"
 NOTICE = "温馨提示：请下载证书正本在通关环节使用，副本不应作为通关材料，存在被外方取消关税优惠的风险。"
 
 
+
+@pytest.fixture(autouse=True)
+def undo_demo_history(demo):
+    """Each test starts from certificates nobody printed, applied for or downloaded yet (the demo
+    seeds a little of each, shown by `test_demo_*`)."""
+    from coo.models import DownloadRecord, ExceptionApplication, PrintJob
+    ExceptionApplication.delete().execute()
+    PrintJob.delete().execute()
+    DownloadRecord.delete().execute()
+    Certificate.update(print_status=enums.PrintStatus.PENDING, print_count=0, exception_reprints=0,
+                       reprint_allowed=False, download_status=enums.DownloadStatus.PENDING,
+                       archive_status=enums.ArchiveStatus.UNARCHIVED, archived_at=None,
+                       verification_published_at=None).execute()
+
 def huadong_certificates(**where):
     ent = Enterprise.get(Enterprise.name_zh == HUADONG)
     query = (Certificate.select().join(CertificateType)

@@ -9,11 +9,25 @@ from coo import enums
 from coo.clock import utcnow
 from coo.customs import Receipt
 from coo.models import (
-    AuditEvent, Certificate, CustomsExchange, Enterprise, ExceptionApplication, database,
+    AuditEvent, Certificate, CustomsExchange, Enterprise, ExceptionApplication, PrintJob, database,
 )
 
 HUADONG = "浙江华东进出口有限公司"
 
+
+
+@pytest.fixture(autouse=True)
+def undo_demo_history(demo):
+    """Each test starts from certificates nobody printed, applied for or downloaded yet (the demo
+    seeds a little of each, shown by `test_demo_*`)."""
+    from coo.models import DownloadRecord, ExceptionApplication, PrintJob
+    ExceptionApplication.delete().execute()
+    PrintJob.delete().execute()
+    DownloadRecord.delete().execute()
+    Certificate.update(print_status=enums.PrintStatus.PENDING, print_count=0, exception_reprints=0,
+                       reprint_allowed=False, download_status=enums.DownloadStatus.PENDING,
+                       archive_status=enums.ArchiveStatus.UNARCHIVED, archived_at=None,
+                       verification_published_at=None).execute()
 
 def huadong():
     return Enterprise.get(Enterprise.name_zh == HUADONG)
@@ -70,6 +84,17 @@ def test_selected_number_is_preselected_and_a_refused_one_says_why(client, opera
     assert f'value="{a.id}" aria-label="选择 {a.number}" checked' in html
     html = client.get(f"/exceptions/?selected={b.number}").get_data(as_text=True)
     assert "只有已打印的证书才能进行异常申请" in html
+
+
+def test_an_original_answered_no_is_listed_for_an_application(client, operator):
+    """否 after printing the original: 待打印 still, not archived, and here to be printed again."""
+    cert = own_certificates()[0]
+    PrintJob.create(certificate=cert, enterprise=cert.exporter, kind=enums.PrintKind.ORIGINAL_AND_COPY,
+                    status=enums.PrintJobStatus.CONFIRMED, requested_by="李晓梅", confirmed_ok=False,
+                    confirmed_at=utcnow())
+    html = client.get(f"/exceptions/?selected={cert.number}").get_data(as_text=True)
+    assert f'value="{cert.id}" aria-label="选择 {cert.number}" checked' in html
+    assert apply(operator, cert).status_code == 303
 
 
 def test_dialog_offers_the_manuals_reasons_as_page_and_fragment(client, operator):
@@ -260,3 +285,16 @@ def test_bad_query_dates_are_422_with_the_reason(client, operator):
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "开始日期不能晚于结束日期。" in html
     assert 'value="2024-05-07"' in html
+
+
+def test_demo_has_applications_to_show(client, demo, actions):
+    from coo.services import demo as demo_data
+    from coo.models import database as db
+    # the autouse fixture undid the demo's history; seed a fresh copy of it on top
+    ent = {"huadong": huadong()}
+    with db.atomic():
+        demo_data._exceptions_and_downloads(ent)
+    actions.login_password("hd_op", demo_data.DEMO_PASSWORD)
+    html = client.get("/exceptions/?tab=records").get_data(as_text=True)
+    assert "异常处理申请被拒绝" in html and "已重新打印" in html
+    assert "总共 2 条记录" in client.get("/exceptions/").get_data(as_text=True)

@@ -14,7 +14,9 @@ from peewee import IntegrityError
 
 from coo import enums
 from coo.clock import CST, utcnow
-from coo.models import Certificate, CertificateType, Enterprise, ExceptionApplication, database
+from coo.models import (
+    Certificate, CertificateType, Enterprise, ExceptionApplication, PrintJob, database,
+)
 from coo.services import audit
 from coo.services.access import View, certificate_or_404, visible_certificates
 from coo.services.exchanges import open_exchange
@@ -107,11 +109,25 @@ def cert_types():
 
 # --- Tab 已打印证书列表 --------------------------------------------------------------------------
 
+ORIGINAL_KINDS = (enums.PrintKind.ORIGINAL_AND_COPY, enums.PrintKind.ORIGINAL)
+
+
+def _failed_originals():
+    """Certificates whose original went to the printer and the user answered 否 (not printed):
+    the manual sends them here ("请在排除故障后及时在“打印异常申请”功能进行重新打印")."""
+    return (PrintJob.select(PrintJob.certificate)
+            .where(PrintJob.kind.in_(ORIGINAL_KINDS) & (PrintJob.confirmed_ok == False)))  # noqa: E712
+
+
+def _printed():
+    return ((Certificate.print_status == enums.PrintStatus.PRINTED)
+            | Certificate.id.in_(_failed_originals()))
+
+
 def eligible(view: View):
-    """Printed and not archived: what may be the subject of an application."""
+    """Printed (or answered 否) and not archived: what may be the subject of an application."""
     return visible_certificates(view).where(
-        (Certificate.print_status == enums.PrintStatus.PRINTED)
-        & (Certificate.archive_status == enums.ArchiveStatus.UNARCHIVED))
+        _printed() & (Certificate.archive_status == enums.ArchiveStatus.UNARCHIVED))
 
 
 def printed_certificates(view: View, q: Query):
@@ -145,7 +161,7 @@ def refusal(certificate: Certificate) -> str:
     """Why this certificate may not get an application now, or ''."""
     if certificate.archive_status == enums.ArchiveStatus.ARCHIVED:
         return ARCHIVED
-    if certificate.print_status != enums.PrintStatus.PRINTED:
+    if not Certificate.select().where((Certificate.id == certificate.id) & _printed()).exists():
         return NOT_PRINTED
     current = open_application(certificate.id)
     if current is not None:
