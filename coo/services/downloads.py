@@ -2,7 +2,7 @@
 declared through the single window; 副本预览/下载 and 下载正本.
 
 Downloading the original is like a confirmed print: it is recorded (who, when, from where),
-下载状态 becomes 已下载 and customs archiving starts (`coo.services.printing.start_archive`). The
+下载状态 becomes 已下载 and customs archiving starts (`coo.services.printing.create_archive_exchange`). The
 original carries a PDF signature (`coo.signing`); the first signed file is kept and served again,
 so every download of one certificate is the same document.
 """
@@ -198,12 +198,14 @@ def _signed_original(cert: Certificate) -> str:
 
 def download_original(view: View, certificate_id, who: str, remote_addr: str = "") -> tuple[Certificate, bytes]:
     """下载正本: record it, mark 已下载 and start archiving (once), and return the signed PDF."""
-    from coo.services.printing import start_archive
+    from coo.services.exchanges import start
+    from coo.services.printing import create_archive_exchange
     cert = certificate_or_404(view, certificate_id)
     reason = original_refusal(cert)
     if reason:
         raise Refused(reason)
     path = _signed_original(cert)      # signing is slow-ish: outside the transaction
+    exchange = None
     with database.atomic():
         cert = Certificate.get_by_id(cert.id)
         reason = original_refusal(cert)
@@ -217,6 +219,9 @@ def download_original(view: View, certificate_id, who: str, remote_addr: str = "
                         & (Certificate.download_status == enums.DownloadStatus.PENDING))
                  .execute())
         if first:
-            start_archive(Certificate.get_by_id(cert.id), reason="downloaded")
+            exchange = create_archive_exchange(Certificate.get_by_id(cert.id),
+                                               downloaded_at=utcnow().isoformat(timespec="seconds"))
         audit.record("download_original", cert.number, "首次下载正本，已申请海关归档" if first else "再次下载正本")
+    if exchange is not None:
+        start(exchange)        # after the commit, like a confirmed print
     return cert, storage.read(path)

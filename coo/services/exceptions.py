@@ -19,7 +19,7 @@ from coo.models import (
 )
 from coo.services import audit
 from coo.services.access import View, certificate_or_404, visible_certificates
-from coo.services.exchanges import open_exchange
+from coo.services.exchanges import create_exchange, start
 
 ARCHIVED = "该证书已归档，已归档的证书不可打印，不可进行异常申请。"
 NOT_PRINTED = "该证书打印状态为待打印，只有已打印的证书才能进行异常申请。"
@@ -215,7 +215,8 @@ def apply(view: View, certificate_id, form, applied_by: str) -> Outcome:
             application = ExceptionApplication.create(
                 certificate=cert, enterprise=view.own, reason=enums.ExceptionReason(values["reason"]),
                 details=values["details"], applied_by=applied_by)
-            open_exchange(enums.ExchangeKind.EXCEPTION, application.id, payload(application, cert))
+            exchange = create_exchange(enums.ExchangeKind.EXCEPTION, application.id,
+                                       payload(application, cert))
             audit.record("exception_apply", cert.number,
                          f"{application.reason.label}：{application.details or '-'}")
     except IntegrityError:
@@ -223,6 +224,7 @@ def apply(view: View, certificate_id, form, applied_by: str) -> Outcome:
         current = open_application(cert.id)
         status = current.status.label if current else enums.ExceptionStatus.SUBMITTED.label
         return Outcome(errors={"certificate": ALREADY_OPEN.format(status=status)})
+    start(exchange)        # after the commit: the job must find the rows
     return Outcome(application=application)
 
 
