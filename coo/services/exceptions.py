@@ -264,17 +264,16 @@ def apply_receipt(exchange, receipt) -> None:
 
 
 def note_reprint(certificate_id) -> bool:
-    """The original was printed again under an accepted application (printing calls this in the
-    transaction that confirms it): count it, close the application, close the reprint."""
-    done = (Certificate.update(exception_reprints=Certificate.exception_reprints + 1,
-                               reprint_allowed=False, updated_at=utcnow())
-            .where((Certificate.id == certificate_id) & Certificate.reprint_allowed)
+    """The original was printed again under an accepted application: printing calls this in the
+    transaction that confirms the print (是). Counts the exception reprint and closes the
+    application; without an accepted application it changes nothing."""
+    done = (ExceptionApplication.update(status=enums.ExceptionStatus.REPRINTED, reprinted_at=utcnow())
+            .where((ExceptionApplication.certificate == certificate_id)
+                   & (ExceptionApplication.status == enums.ExceptionStatus.ACCEPTED))
             .execute())
     if done:
-        (ExceptionApplication.update(status=enums.ExceptionStatus.REPRINTED, reprinted_at=utcnow())
-         .where((ExceptionApplication.certificate == certificate_id)
-                & (ExceptionApplication.status == enums.ExceptionStatus.ACCEPTED))
-         .execute())
+        Certificate.update(exception_reprints=Certificate.exception_reprints + 1, reprint_allowed=False,
+                           updated_at=utcnow()).where(Certificate.id == certificate_id).execute()
     return bool(done)
 
 
