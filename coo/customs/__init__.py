@@ -47,6 +47,4 @@ class Gateway(ABC):
 
 # ExchangeKind value -> dotted path of `handler(exchange, receipt)`, called in the transaction
 # that marks the exchange done. Each area registers its own.
-HANDLERS: dict[str, str] = {
-    "exception": "coo.services.exceptions.apply_receipt",
-}
+HANDLERS: dict[str, str] = {}

@@ -14,6 +14,7 @@ from peewee import IntegrityError
 
 from coo import enums
 from coo.clock import CST, utcnow
+from coo.customs import HANDLERS
 from coo.models import (
     Certificate, CertificateType, Enterprise, ExceptionApplication, PrintJob, database,
 )
@@ -24,6 +25,9 @@ from coo.services.exchanges import create_exchange, start
 ARCHIVED = "该证书已归档，已归档的证书不可打印，不可进行异常申请。"
 NOT_PRINTED = "该证书打印状态为待打印，只有已打印的证书才能进行异常申请。"
 ALREADY_OPEN = "该证书已有一条异常申请（{status}）尚未处理完成，请勿重复申请。"
+# Customs' receipt for an application is applied by `apply_receipt` (jobs.customs.run_exchange).
+HANDLERS[enums.ExchangeKind.EXCEPTION.value] = "coo.services.exceptions.apply_receipt"
+
 REASON_REQUIRED = "请选择异常操作类型。"
 DETAILS_REQUIRED = "异常操作类型为“其他”时，请填写异常问题详情。"
 DETAILS_MAX = 500
