@@ -11,7 +11,7 @@ from coo import enums
 from coo.clock import utcnow
 from coo.models import (
     AgentAuthorisation, Card, Certificate, CertificateType, DownloadRecord, Enterprise,
-    ExceptionApplication, GoodsLine, Operator, PrintJob, UserAccount, database,
+    ExceptionApplication, GoodsLine, Operator, UserAccount, database,
 )
 from coo.security import hash_secret
 from coo.validators import id_check_char, uscc_check_char
@@ -145,8 +145,9 @@ def _certificates(ent, rng, n, today):
 
 
 def _exceptions_and_downloads(ent):
-    """打印异常申请 and 证书下载 have something to show: two originals answered 否 (one with a
-    refused application), one reprinted after an accepted application, one downloaded original."""
+    """打印异常申请 and 证书下载 have something to show: two printed originals not archived yet (one
+    with a refused application), one reprinted after an accepted application and archived, one
+    downloaded original (archived)."""
     huadong = ent["huadong"]
     own = list(Certificate.select().join(CertificateType)
                .where((Certificate.exporter == huadong) & (Certificate.applicant == huadong)
@@ -158,11 +159,9 @@ def _exceptions_and_downloads(ent):
         return
     failed, refused, reprinted, downloaded = own[:4]
     now = utcnow()
-    for cert in (failed, refused):
-        PrintJob.create(certificate=cert, enterprise=huadong, kind=enums.PrintKind.ORIGINAL_AND_COPY,
-                        status=enums.PrintJobStatus.CONFIRMED, requested_by="李晓梅", message="打印机卡纸",
-                        created_at=now - datetime.timedelta(hours=3), finished_at=now - datetime.timedelta(hours=3),
-                        confirmed_at=now - datetime.timedelta(hours=3), confirmed_ok=False)
+    # Printed, customs not yet asked to archive them: the original may still be applied for.
+    Certificate.update(print_status=enums.PrintStatus.PRINTED, print_count=1).where(
+        Certificate.id.in_([failed.id, refused.id])).execute()
     ExceptionApplication.create(
         certificate=refused, enterprise=huadong, reason=enums.ExceptionReason.OTHER,
         details="打印时误用了A4普通纸", status=enums.ExceptionStatus.REFUSED, applied_by="李晓梅",
