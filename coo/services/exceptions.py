@@ -20,7 +20,6 @@ from coo.models import (
 )
 from coo.services import audit
 from coo.services.access import View, certificate_or_404, visible_certificates
-from coo.services.exchanges import create_exchange, start
 
 ARCHIVED = "该证书已归档，已归档的证书不可打印，不可进行异常申请。"
 NOT_PRINTED = "该证书打印状态为待打印，只有已打印的证书才能进行异常申请。"
@@ -205,6 +204,7 @@ def validate(form) -> tuple[dict, dict]:
 
 def apply(view: View, certificate_id, form, applied_by: str) -> Outcome:
     """提交打印: record the application and send it to customs, or say why not (nothing changes)."""
+    from coo.services.exchanges import create_exchange, start
     cert = certificate_or_404(view, certificate_id)
     values, errors = validate(form)
     if errors:
