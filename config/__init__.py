@@ -64,6 +64,12 @@ class Config:
     # 出口原产地证书核查: inquiries per client address and minute.
     VERIFY_RATE_LIMIT_PER_MIN = _int("VERIFY_RATE_LIMIT_PER_MIN", 10)
 
+    # PDF signature of downloaded originals: PEM key + certificate (+ chain) issued by a CA.
+    # Unset: a self-signed demo key is made on first use under INSTANCE_PATH/signing/.
+    SIGNING_KEY_PATH = os.environ.get("COO_SIGNING_KEY", "")
+    SIGNING_CERT_PATH = os.environ.get("COO_SIGNING_CERT", "")
+    SIGNING_CHAIN_PATH = os.environ.get("COO_SIGNING_CHAIN", "")
+
     # Pending customs exchanges older than this are re-enqueued by the sweep.
     SWEEP_STALE_AFTER_S = _int("SWEEP_STALE_AFTER_S", 120)
     SWEEP_INTERVAL_S = _int("SWEEP_INTERVAL_S", 60)

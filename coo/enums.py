@@ -123,6 +123,13 @@ class ExceptionStatus(Labelled):
     REPRINTED = "reprinted", "已重新打印"
 
 
+class PrintDownloadStatus(Labelled):
+    """证书下载's 打印下载状态 column: one word for the print and download states together."""
+    SELF_PRINTED = "self_printed", "已自助打印"
+    DOWNLOADED = "downloaded", "已下载"
+    PENDING = "pending", "待下载"
+
+
 class ExchangeKind(Labelled):
     AUTHORISATION = "authorisation", "印章签名授权"
     ARCHIVE = "archive", "证书归档"

@@ -365,6 +365,10 @@ class ExceptionApplication(BaseModel):
     receipt_message = TextField(default="")
     reprinted_at = DateTimeField(null=True)
 
+    # One open application (已提交 / 异常处理申请接收成功, not yet reprinted) per certificate: a
+    # partial unique index (migration 0070) enforces it in the database, whatever the UI does.
+    OPEN = (enums.ExceptionStatus.SUBMITTED, enums.ExceptionStatus.ACCEPTED)
+
 
 class DownloadRecord(BaseModel):
     certificate = ForeignKeyField(Certificate, backref="downloads", on_delete="CASCADE")
@@ -373,6 +377,7 @@ class DownloadRecord(BaseModel):
     original = BooleanField()                      # 正本 or 副本
     at = DateTimeField(default=utcnow)
     remote_addr = CharField(max_length=64, default="")
+    file_path = CharField(max_length=255, default="")   # the signed original served (storage path)
 
 
 class ExportTask(BaseModel):

@@ -12,8 +12,8 @@ from decimal import Decimal
 from coo import enums
 from coo.clock import utcnow
 from coo.models import (
-    AgentAuthorisation, Authorisation, Card, Certificate, CertificateType, Enterprise,
-    EnterpriseDefaults, GoodsLine, Operator, Seal, Signature, UserAccount, database,
+    AgentAuthorisation, Authorisation, Card, Certificate, CertificateType, DownloadRecord, Enterprise,
+    EnterpriseDefaults, ExceptionApplication, GoodsLine, Operator, Seal, Signature, UserAccount, database,
 )
 from coo.security import hash_secret
 from coo.validators import id_check_char, uscc_check_char
@@ -109,6 +109,7 @@ def seed(n_certificates: int = 200) -> bool:
                                   granted_at=granted)
         _certificates(ent, rng, n_certificates, today)
         _printed_and_archived(ent["huadong"])
+        _exceptions_and_downloads(ent)
     _layouts()
     return True
 
@@ -233,3 +234,43 @@ def _certificates(ent, rng, n, today):
                 certificate=cert, line_no=line + 1, marks="N/M", description=desc, hs_code=hs,
                 quantity=f"{rng.randint(1, 90) * 100} PCS", origin_criterion=crit,
                 fob_value=Decimal(rng.randint(1000, 90000)), invoice_ref=cert.invoice_number)
+
+
+def _exceptions_and_downloads(ent):
+    """打印异常申请 and 证书下载 have something to show: two printed originals not archived yet (one
+    with a refused application), one reprinted after an accepted application and archived, one
+    downloaded original (archived)."""
+    huadong = ent["huadong"]
+    own = list(Certificate.select().join(CertificateType)
+               .where((Certificate.exporter == huadong) & (Certificate.applicant == huadong)
+                      & CertificateType.self_print & CertificateType.e_download
+                      & (Certificate.platform == enums.Platform.SINGLE_WINDOW)
+                      & (Certificate.issue_date >= datetime.date.today() - datetime.timedelta(days=150)))
+               .order_by(Certificate.issue_date.desc(), Certificate.id))
+    if len(own) < 4:
+        return
+    failed, refused, reprinted, downloaded = own[:4]
+    now = utcnow()
+    # Printed, customs not yet asked to archive them: the original may still be applied for.
+    Certificate.update(print_status=enums.PrintStatus.PRINTED, print_count=1).where(
+        Certificate.id.in_([failed.id, refused.id])).execute()
+    ExceptionApplication.create(
+        certificate=refused, enterprise=huadong, reason=enums.ExceptionReason.OTHER,
+        details="打印时误用了A4普通纸", status=enums.ExceptionStatus.REFUSED, applied_by="李晓梅",
+        applied_at=now - datetime.timedelta(hours=2), receipt_at=now - datetime.timedelta(hours=2),
+        receipt_message="异常问题详情与打印记录不符，请核实后重新申请。")
+    Certificate.update(print_status=enums.PrintStatus.PRINTED, print_count=2, exception_reprints=1,
+                       archive_status=enums.ArchiveStatus.ARCHIVED, archived_at=now - datetime.timedelta(days=1),
+                       verification_published_at=now - datetime.timedelta(days=1)).where(
+        Certificate.id == reprinted.id).execute()
+    ExceptionApplication.create(
+        certificate=reprinted, enterprise=huadong, reason=enums.ExceptionReason.CONTENT_MISSING,
+        status=enums.ExceptionStatus.REPRINTED, applied_by="李晓梅",
+        applied_at=now - datetime.timedelta(days=2), receipt_at=now - datetime.timedelta(days=2),
+        receipt_message=enums.ExceptionStatus.ACCEPTED.label, reprinted_at=now - datetime.timedelta(days=1))
+    Certificate.update(download_status=enums.DownloadStatus.DOWNLOADED,
+                       archive_status=enums.ArchiveStatus.ARCHIVED, archived_at=now - datetime.timedelta(days=3),
+                       verification_published_at=now - datetime.timedelta(days=3)).where(
+        Certificate.id == downloaded.id).execute()
+    DownloadRecord.create(certificate=downloaded, enterprise=huadong, who="李晓梅", original=True,
+                          at=now - datetime.timedelta(days=3))

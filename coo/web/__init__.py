@@ -10,7 +10,7 @@ from coo import clock, enums
 
 # Blueprints, in the manual's menu order. Each module defines `bp`.
 AREAS = ("auth", "home", "seals", "authorisation", "account", "certificates", "printing",
-         "verify", "ops", "api")
+         "exceptions", "downloads", "verify", "ops", "api")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")

@@ -1,0 +1,227 @@
+"""证书下载 (the manual's 第六章): the 12 types with an electronic version, for certificates
+declared through the single window; 副本预览/下载 and 下载正本.
+
+Downloading the original is like a confirmed print: it is recorded (who, when, from where),
+下载状态 becomes 已下载 and customs archiving starts (`coo.services.printing.create_archive_exchange`). The
+original carries a PDF signature (`coo.signing`); the first signed file is kept and served again,
+so every download of one certificate is the same document.
+"""
+import datetime
+from dataclasses import dataclass, field
+
+from coo import enums, signing, storage
+from coo.clock import utcnow
+from coo.models import Certificate, CertificateType, DownloadRecord, Enterprise, database
+from coo.services import audit
+from coo.services.access import View, certificate_or_404, visible_certificates
+
+NOTICE = "温馨提示：请下载证书正本在通关环节使用，副本不应作为通关材料，存在被外方取消关税优惠的风险。"
+NOTICE_ARCHIVE = ("打印状态为“已自助打印”的证书海关将自动归档，海关归档状态为已归档后，系统会将证书数据发送至"
+                  "出口原产地证书核查系统，同时完成支持电子联网证书的数据传输，此时证书数据才可在外方被查询到。")
+SINGLE_WINDOW_ONLY = "使用单一窗口申请的证书才能使用该功能"
+NOT_E_DOWNLOAD = "该证书类别不支持电子版下载，支持下载的证书类型请见“提示”。"
+LAYOUT_NOT_READY = "证书版式尚未接收成功（{status}），请稍后再下载。"
+ARCHIVED_NOT_DOWNLOADED = "该证书已归档，不能再下载正本。"
+ALREADY_PRINTED = "该证书已自助打印，正本不能再下载。"
+NOT_FOUND = "证书 {number} 不存在或不属于当前企业。"
+BAD_DATE = "日期格式应为 YYYY-MM-DD。"
+BAD_RANGE = "开始日期不能晚于结束日期。"
+
+
+class Refused(Exception):
+    """A download the rules do not allow; the message says why, in the user's words."""
+
+
+def e_download_types():
+    return list(CertificateType.select().where(CertificateType.e_download)
+                .order_by(CertificateType.sort_order))
+
+
+def downloadable(view: View):
+    """The certificates of this page: visible, of the 12 types, declared through the single window."""
+    return (visible_certificates(view)
+            .join(CertificateType, on=(Certificate.cert_type == CertificateType.code))
+            .where(CertificateType.e_download & (Certificate.platform == enums.Platform.SINGLE_WINDOW)))
+
+
+# --- Query and list ---------------------------------------------------------------------------
+
+@dataclass
+class Query:
+    number: str = ""
+    invoice: str = ""
+    cert_type: str = ""
+    applicant: str = ""
+    exporter: str = ""
+    creator: str = ""
+    download_status: enums.DownloadStatus | None = None
+    archive_status: enums.ArchiveStatus | None = None
+    issued_from: datetime.date | None = None
+    issued_to: datetime.date | None = None
+    raw: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+
+
+TEXT_FIELDS = ("number", "invoice", "cert_type", "applicant", "exporter", "creator")
+
+
+def parse_query(args) -> Query:
+    q = Query()
+    for name in TEXT_FIELDS:
+        q.raw[name] = (args.get(name) or "").strip()[:100]
+        setattr(q, name, q.raw[name])
+    q.raw["download_status"] = args.get("download_status") or ""
+    q.download_status = enums.DownloadStatus.parse(q.raw["download_status"])
+    q.raw["archive_status"] = args.get("archive_status") or ""
+    q.archive_status = enums.ArchiveStatus.parse(q.raw["archive_status"])
+    for name in ("issued_from", "issued_to"):
+        q.raw[name] = (args.get(name) or "").strip()
+        try:
+            setattr(q, name, datetime.date.fromisoformat(q.raw[name]) if q.raw[name] else None)
+        except ValueError:
+            q.errors[name] = BAD_DATE
+    if q.issued_from and q.issued_to and q.issued_from > q.issued_to:
+        q.errors["issued_to"] = BAD_RANGE
+    return q
+
+
+def listing(view: View, q: Query):
+    applicant = Enterprise.alias("applicant_ent")
+    exporter = Enterprise.alias("exporter_ent")
+    query = (downloadable(view)
+             .select(Certificate, CertificateType, applicant, exporter)
+             .switch(Certificate).join(applicant, on=(Certificate.applicant == applicant.id), attr="applicant")
+             .switch(Certificate).join(exporter, on=(Certificate.exporter == exporter.id), attr="exporter"))
+    if q.number:
+        query = query.where(Certificate.number.contains(q.number))
+    if q.invoice:
+        query = query.where(Certificate.invoice_number.contains(q.invoice))
+    if q.cert_type:
+        query = query.where(Certificate.cert_type == q.cert_type)
+    if q.applicant:
+        query = query.where(applicant.name_zh.contains(q.applicant))
+    if q.exporter:
+        query = query.where(exporter.name_zh.contains(q.exporter))
+    if q.creator:
+        query = query.where(Certificate.creator.contains(q.creator))
+    if q.download_status:
+        query = query.where(Certificate.download_status == q.download_status)
+    if q.archive_status:
+        query = query.where(Certificate.archive_status == q.archive_status)
+    if q.issued_from:
+        query = query.where(Certificate.issue_date >= q.issued_from)
+    if q.issued_to:
+        query = query.where(Certificate.issue_date <= q.issued_to)
+    return query.order_by(Certificate.issue_date.desc(), Certificate.id.desc())
+
+
+def explain(view: View, number: str) -> str:
+    """A number typed in the query that is not in the list: why."""
+    cert = visible_certificates(view).where(Certificate.number == number).first()
+    if cert is None:
+        return NOT_FOUND.format(number=number)
+    return page_refusal(cert)
+
+
+def page_refusal(cert: Certificate) -> str:
+    if not cert.cert_type.e_download:
+        return NOT_E_DOWNLOAD
+    if cert.platform != enums.Platform.SINGLE_WINDOW:
+        return f"{SINGLE_WINDOW_ONLY}（该证书通过{cert.platform.label}申请）。"
+    return ""
+
+
+def print_download_status(cert: Certificate) -> enums.PrintDownloadStatus:
+    if cert.print_status == enums.PrintStatus.PRINTED:
+        return enums.PrintDownloadStatus.SELF_PRINTED
+    if cert.download_status == enums.DownloadStatus.DOWNLOADED:
+        return enums.PrintDownloadStatus.DOWNLOADED
+    return enums.PrintDownloadStatus.PENDING
+
+
+# --- The files --------------------------------------------------------------------------------
+
+def _layout_refusal(cert: Certificate) -> str:
+    reason = page_refusal(cert)
+    if reason:
+        return reason
+    if cert.layout_status != enums.LayoutStatus.RECEIVED or not cert.layout_copy_path:
+        return LAYOUT_NOT_READY.format(status=cert.layout_status.label)
+    return ""
+
+
+def original_refusal(cert: Certificate) -> str:
+    """Why the original may not be downloaded now, or ''. A downloaded one may be fetched again."""
+    reason = _layout_refusal(cert)
+    if reason or cert.download_status == enums.DownloadStatus.DOWNLOADED:
+        return reason
+    if cert.archive_status == enums.ArchiveStatus.ARCHIVED:
+        return ARCHIVED_NOT_DOWNLOADED
+    if cert.print_status == enums.PrintStatus.PRINTED:
+        return ALREADY_PRINTED
+    if not cert.layout_original_path:
+        return LAYOUT_NOT_READY.format(status=cert.layout_status.label)
+    return ""
+
+
+def filename(cert: Certificate, original: bool) -> str:
+    return f"{cert.number}-{'original' if original else 'copy'}.pdf"
+
+
+def copy(view: View, certificate_id, who: str, remote_addr: str = "", download: bool = False) -> tuple[Certificate, bytes]:
+    """副本预览/下载: the copy as rendered; nothing changes but the record of who fetched it."""
+    cert = certificate_or_404(view, certificate_id)
+    reason = _layout_refusal(cert)
+    if reason:
+        raise Refused(reason)
+    data = storage.read(cert.layout_copy_path)
+    if download:
+        DownloadRecord.create(certificate=cert, enterprise=view.own, who=who, original=False,
+                              remote_addr=remote_addr, file_path=cert.layout_copy_path)
+        audit.record("download_copy", cert.number)
+    return cert, data
+
+
+def _signed_original(cert: Certificate) -> str:
+    """The storage path of the signed original: the first one made, or a new one."""
+    first = (DownloadRecord.select(DownloadRecord.file_path)
+             .where((DownloadRecord.certificate == cert) & DownloadRecord.original
+                    & (DownloadRecord.file_path != ""))
+             .order_by(DownloadRecord.id).first())
+    if first is not None:
+        return first.file_path
+    signed = signing.sign_pdf(storage.read(cert.layout_original_path),
+                              reason=f"原产地证书正本 {cert.number}（{cert.issuing_office}签发）",
+                              location="中国")
+    return storage.put(signed, "originals", ".pdf")[0]
+
+
+def download_original(view: View, certificate_id, who: str, remote_addr: str = "") -> tuple[Certificate, bytes]:
+    """下载正本: record it, mark 已下载 and start archiving (once), and return the signed PDF."""
+    from coo.services.exchanges import start
+    from coo.services.printing import create_archive_exchange
+    cert = certificate_or_404(view, certificate_id)
+    reason = original_refusal(cert)
+    if reason:
+        raise Refused(reason)
+    path = _signed_original(cert)      # signing is slow-ish: outside the transaction
+    exchange = None
+    with database.atomic():
+        cert = Certificate.get_by_id(cert.id)
+        reason = original_refusal(cert)
+        if reason:
+            raise Refused(reason)
+        path = _signed_original(cert) if cert.download_status == enums.DownloadStatus.DOWNLOADED else path
+        DownloadRecord.create(certificate=cert, enterprise=view.own, who=who, original=True,
+                              remote_addr=remote_addr, file_path=path)
+        first = (Certificate.update(download_status=enums.DownloadStatus.DOWNLOADED, updated_at=utcnow())
+                 .where((Certificate.id == cert.id)
+                        & (Certificate.download_status == enums.DownloadStatus.PENDING))
+                 .execute())
+        if first:
+            exchange = create_archive_exchange(Certificate.get_by_id(cert.id),
+                                               downloaded_at=utcnow().isoformat(timespec="seconds"))
+        audit.record("download_original", cert.number, "首次下载正本，已申请海关归档" if first else "再次下载正本")
+    if exchange is not None:
+        start(exchange)        # after the commit, like a confirmed print
+    return cert, storage.read(path)

@@ -1,0 +1,301 @@
+"""打印异常申请 (the manual's 第五章): the printed, unarchived certificates, the application, its
+receipt from customs, and the reprint it allows.
+
+Life of an application: 已提交 (sent to customs by a job) → 异常处理申请接收成功 (the original may be
+printed again: `Certificate.reprint_allowed`) → 已重新打印 (printing calls `note_reprint` when the
+reprinted original is confirmed), or → 异常处理申请被拒绝 with customs' reason. One application per
+certificate may be open (已提交 / 接收成功) at a time; a partial unique index holds that line in the
+database.
+"""
+import datetime
+from dataclasses import dataclass, field
+
+from peewee import IntegrityError
+
+from coo import enums
+from coo.clock import CST, utcnow
+from coo.customs import HANDLERS
+from coo.models import (
+    Certificate, CertificateType, Enterprise, ExceptionApplication, PrintJob, database,
+)
+from coo.services import audit
+from coo.services.access import View, certificate_or_404, visible_certificates
+
+ARCHIVED = "该证书已归档，已归档的证书不可打印，不可进行异常申请。"
+NOT_PRINTED = "该证书打印状态为待打印，只有已打印的证书才能进行异常申请。"
+ALREADY_OPEN = "该证书已有一条异常申请（{status}）尚未处理完成，请勿重复申请。"
+# Customs' receipt for an application is applied by `apply_receipt` (jobs.customs.run_exchange).
+HANDLERS[enums.ExchangeKind.EXCEPTION.value] = "coo.services.exceptions.apply_receipt"
+
+REASON_REQUIRED = "请选择异常操作类型。"
+DETAILS_REQUIRED = "异常操作类型为“其他”时，请填写异常问题详情。"
+DETAILS_MAX = 500
+DETAILS_TOO_LONG = f"异常问题详情不能超过{DETAILS_MAX}个字。"
+SUBMITTED = "异常申请已提交，请等待海关回执（异常处理申请接收成功后即可重新打印正本）。"
+BAD_DATE = "日期格式应为 YYYY-MM-DD。"
+BAD_RANGE = "开始日期不能晚于结束日期。"
+
+
+# --- The query of both tabs -------------------------------------------------------------------
+
+@dataclass
+class Query:
+    number: str = ""
+    invoice: str = ""
+    cert_type: str = ""
+    applicant: str = ""
+    exporter: str = ""
+    issued_from: datetime.date | None = None
+    issued_to: datetime.date | None = None
+    applied_from: datetime.date | None = None
+    applied_to: datetime.date | None = None
+    raw: dict = field(default_factory=dict)        # what the user typed, to show it again
+    errors: dict = field(default_factory=dict)
+
+
+TEXT_FIELDS = ("number", "invoice", "cert_type", "applicant", "exporter")
+DATE_FIELDS = (("issued_from", "issued_to"), ("applied_from", "applied_to"))
+
+
+def _date(value: str):
+    return datetime.date.fromisoformat(value) if value else None
+
+
+def parse_query(args) -> Query:
+    q = Query()
+    for name in TEXT_FIELDS:
+        q.raw[name] = (args.get(name) or "").strip()[:100]
+        setattr(q, name, q.raw[name])
+    for pair in DATE_FIELDS:
+        for name in pair:
+            q.raw[name] = (args.get(name) or "").strip()
+            try:
+                setattr(q, name, _date(q.raw[name]))
+            except ValueError:
+                q.errors[name] = BAD_DATE
+        start, end = (getattr(q, n) for n in pair)
+        if start and end and start > end:
+            q.errors[pair[1]] = BAD_RANGE
+    return q
+
+
+def _utc_bounds(start: datetime.date | None, end: datetime.date | None):
+    """Local (China) dates → the naive-UTC instants they span."""
+    def at(day):
+        return (datetime.datetime.combine(day, datetime.time(), CST)
+                .astimezone(datetime.timezone.utc).replace(tzinfo=None))
+    return (at(start) if start else None, at(end + datetime.timedelta(days=1)) if end else None)
+
+
+def _filter_certificates(query, q: Query, applicant_alias, exporter_alias):
+    if q.number:
+        query = query.where(Certificate.number.contains(q.number))
+    if q.invoice:
+        query = query.where(Certificate.invoice_number.contains(q.invoice))
+    if q.cert_type:
+        query = query.where(Certificate.cert_type == q.cert_type)
+    if q.applicant:
+        query = query.where(applicant_alias.name_zh.contains(q.applicant))
+    if q.exporter:
+        query = query.where(exporter_alias.name_zh.contains(q.exporter))
+    if q.issued_from:
+        query = query.where(Certificate.issue_date >= q.issued_from)
+    if q.issued_to:
+        query = query.where(Certificate.issue_date <= q.issued_to)
+    return query
+
+
+def cert_types():
+    return list(CertificateType.select().where(CertificateType.self_print)
+                .order_by(CertificateType.sort_order))
+
+
+# --- Tab 已打印证书列表 --------------------------------------------------------------------------
+
+ORIGINAL_KINDS = (enums.PrintKind.ORIGINAL_AND_COPY, enums.PrintKind.ORIGINAL)
+
+
+def _failed_originals():
+    """Certificates whose original went to the printer and the user answered 否 (not printed):
+    the manual sends them here ("请在排除故障后及时在“打印异常申请”功能进行重新打印")."""
+    return (PrintJob.select(PrintJob.certificate)
+            .where(PrintJob.kind.in_(ORIGINAL_KINDS) & (PrintJob.confirmed_ok == False)))  # noqa: E712
+
+
+def _printed():
+    return ((Certificate.print_status == enums.PrintStatus.PRINTED)
+            | Certificate.id.in_(_failed_originals()))
+
+
+def eligible(view: View):
+    """Printed (or answered 否) and not archived: what may be the subject of an application."""
+    return visible_certificates(view).where(
+        _printed() & (Certificate.archive_status == enums.ArchiveStatus.UNARCHIVED))
+
+
+def printed_certificates(view: View, q: Query):
+    applicant = Enterprise.alias("applicant_ent")
+    exporter = Enterprise.alias("exporter_ent")
+    query = (eligible(view)
+             .select(Certificate, CertificateType, applicant, exporter)
+             .join(CertificateType, on=(Certificate.cert_type == CertificateType.code))
+             .switch(Certificate).join(applicant, on=(Certificate.applicant == applicant.id), attr="applicant")
+             .switch(Certificate).join(exporter, on=(Certificate.exporter == exporter.id), attr="exporter"))
+    query = _filter_certificates(query, q, applicant, exporter)
+    if q.applied_from or q.applied_to:
+        start, end = _utc_bounds(q.applied_from, q.applied_to)
+        applied = ExceptionApplication.select(ExceptionApplication.certificate)
+        if start:
+            applied = applied.where(ExceptionApplication.applied_at >= start)
+        if end:
+            applied = applied.where(ExceptionApplication.applied_at < end)
+        query = query.where(Certificate.id.in_(applied))
+    return query.order_by(Certificate.issue_date.desc(), Certificate.id.desc())
+
+
+def open_application(certificate_id):
+    return (ExceptionApplication.select()
+            .where((ExceptionApplication.certificate == certificate_id)
+                   & ExceptionApplication.status.in_(ExceptionApplication.OPEN))
+            .first())
+
+
+def refusal(certificate: Certificate) -> str:
+    """Why this certificate may not get an application now, or ''."""
+    if certificate.archive_status == enums.ArchiveStatus.ARCHIVED:
+        return ARCHIVED
+    if not Certificate.select().where((Certificate.id == certificate.id) & _printed()).exists():
+        return NOT_PRINTED
+    current = open_application(certificate.id)
+    if current is not None:
+        return ALREADY_OPEN.format(status=current.status.label)
+    return ""
+
+
+def selected_reason(view: View, number: str) -> str:
+    """For ?selected=<number> that is not in the list: why, in the user's words."""
+    cert = visible_certificates(view).where(Certificate.number == number).first()
+    if cert is None:
+        return f"证书 {number} 不存在或不属于当前企业。"
+    return refusal(cert)
+
+
+# --- The application and its receipt ------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    application: ExceptionApplication | None = None
+    errors: dict = field(default_factory=dict)
+
+
+def validate(form) -> tuple[dict, dict]:
+    values = {"reason": (form.get("reason") or "").strip(),
+              "details": (form.get("details") or "").strip()}
+    errors = {}
+    reason = enums.ExceptionReason.parse(values["reason"])
+    if reason is None:
+        errors["reason"] = REASON_REQUIRED
+    elif reason == enums.ExceptionReason.OTHER and not values["details"]:
+        errors["details"] = DETAILS_REQUIRED
+    if len(values["details"]) > DETAILS_MAX:
+        errors["details"] = DETAILS_TOO_LONG
+    return values, errors
+
+
+def apply(view: View, certificate_id, form, applied_by: str) -> Outcome:
+    """提交打印: record the application and send it to customs, or say why not (nothing changes)."""
+    from coo.services.exchanges import create_exchange, start
+    cert = certificate_or_404(view, certificate_id)
+    values, errors = validate(form)
+    if errors:
+        return Outcome(errors=errors)
+    try:
+        with database.atomic():
+            # Re-read inside the transaction: another tab may have applied, customs may have archived.
+            cert = Certificate.get_by_id(cert.id)
+            reason = refusal(cert)
+            if reason:
+                return Outcome(errors={"certificate": reason})
+            application = ExceptionApplication.create(
+                certificate=cert, enterprise=view.own, reason=enums.ExceptionReason(values["reason"]),
+                details=values["details"], applied_by=applied_by)
+            exchange = create_exchange(enums.ExchangeKind.EXCEPTION, application.id,
+                                       payload(application, cert))
+            audit.record("exception_apply", cert.number,
+                         f"{application.reason.label}：{application.details or '-'}")
+    except IntegrityError:
+        # The partial unique index: a concurrent request opened one first.
+        current = open_application(cert.id)
+        status = current.status.label if current else enums.ExceptionStatus.SUBMITTED.label
+        return Outcome(errors={"certificate": ALREADY_OPEN.format(status=status)})
+    start(exchange)        # after the commit: the job must find the rows
+    return Outcome(application=application)
+
+
+def payload(application: ExceptionApplication, cert: Certificate) -> dict:
+    return {
+        "certificate_number": cert.number,
+        "exporter_customs_code": cert.exporter.customs_code,
+        "applicant_customs_code": application.enterprise.customs_code,
+        "reason": application.reason.value,
+        "reason_label": application.reason.label,
+        "details": application.details,
+        "applied_at": application.applied_at.isoformat(timespec="seconds"),
+    }
+
+
+def apply_receipt(exchange, receipt) -> None:
+    """HANDLERS["exception"]: customs' answer, in the transaction that completes the exchange.
+    Acts only on an application still 已提交, so a repeated receipt changes nothing."""
+    application = ExceptionApplication.get_or_none(ExceptionApplication.id == exchange.subject_id)
+    if application is None or application.status != enums.ExceptionStatus.SUBMITTED:
+        return
+    cert = application.certificate
+    accepted = receipt.ok and cert.archive_status != enums.ArchiveStatus.ARCHIVED
+    status = enums.ExceptionStatus.ACCEPTED if accepted else enums.ExceptionStatus.REFUSED
+    message = receipt.message or (status.label if accepted else ARCHIVED)
+    (ExceptionApplication.update(status=status, receipt_at=receipt.at or utcnow(),
+                                 receipt_message=message)
+     .where((ExceptionApplication.id == application.id)
+            & (ExceptionApplication.status == enums.ExceptionStatus.SUBMITTED))
+     .execute())
+    if accepted:
+        Certificate.update(reprint_allowed=True, updated_at=utcnow()).where(
+            (Certificate.id == cert.id)
+            & (Certificate.archive_status == enums.ArchiveStatus.UNARCHIVED)).execute()
+    audit.record("exception_receipt", cert.number, f"{status.label}：{message}",
+                 enterprise=application.enterprise, actor="海关")
+
+
+def note_reprint(certificate_id) -> bool:
+    """The original was printed again under an accepted application: printing calls this in the
+    transaction that confirms the print (是). Counts the exception reprint and closes the
+    application; without an accepted application it changes nothing."""
+    done = (ExceptionApplication.update(status=enums.ExceptionStatus.REPRINTED, reprinted_at=utcnow())
+            .where((ExceptionApplication.certificate == certificate_id)
+                   & (ExceptionApplication.status == enums.ExceptionStatus.ACCEPTED))
+            .execute())
+    if done:
+        Certificate.update(exception_reprints=Certificate.exception_reprints + 1, reprint_allowed=False,
+                           updated_at=utcnow()).where(Certificate.id == certificate_id).execute()
+    return bool(done)
+
+
+# --- Tab 异常申请记录 ----------------------------------------------------------------------------
+
+def records(view: View, q: Query):
+    applicant = Enterprise.alias("applicant_ent")
+    exporter = Enterprise.alias("exporter_ent")
+    query = (ExceptionApplication
+             .select(ExceptionApplication, Certificate)
+             .join(Certificate)
+             .join(applicant, on=(Certificate.applicant == applicant.id), attr="applicant")
+             .switch(Certificate).join(exporter, on=(Certificate.exporter == exporter.id), attr="exporter")
+             .where(Certificate.id.in_(visible_certificates(view).select(Certificate.id))))
+    query = _filter_certificates(query, q, applicant, exporter)
+    start, end = _utc_bounds(q.applied_from, q.applied_to)
+    if start:
+        query = query.where(ExceptionApplication.applied_at >= start)
+    if end:
+        query = query.where(ExceptionApplication.applied_at < end)
+    return query.order_by(ExceptionApplication.applied_at.desc(), ExceptionApplication.id.desc())

@@ -1,0 +1,110 @@
+"""PDF digital signature of downloaded originals (证书下载 → 下载正本), with pyHanko.
+
+Production points `COO_SIGNING_KEY` / `COO_SIGNING_CERT` (PEM files; `COO_SIGNING_CHAIN` for
+intermediates) at a key issued by a real CA. Without them, a self-signed demo key and
+certificate are made on first use under the instance folder (`signing/demo-signing.pem`, key
+and certificate in one file written atomically, so two processes never end with a key that
+does not match its certificate). A receiver checks the signature against that certificate
+(`demo_certificate_pem()`); any changed byte breaks it.
+"""
+import datetime
+import io
+import os
+import tempfile
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from flask import current_app
+from pyhanko.keys import load_cert_from_pemder, load_certs_from_pemder, load_private_key_from_pemder
+from pyhanko.keys.pemder import load_certs_from_pemder_data, load_private_key_from_pemder_data
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+FIELD_NAME = "COOriginal"
+DEMO_FILE = "demo-signing.pem"
+DEMO_SUBJECT = "原产地证书自助打印 电子版正本签名（演示）"
+
+
+def demo_path() -> Path:
+    return Path(current_app.config["INSTANCE_PATH"]) / "signing" / DEMO_FILE
+
+
+def _make_demo(path: Path) -> None:
+    """A self-signed RSA key + certificate, written once; a concurrent writer loses cleanly."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "coo demo"),
+        x509.NameAttribute(NameOID.COMMON_NAME, DEMO_SUBJECT),
+    ])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder()
+            .subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(
+                digital_signature=True, content_commitment=True, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=False,
+                encipher_only=False, decipher_only=False), critical=True)
+            .sign(key, hashes.SHA256()))
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()) + cert.public_bytes(serialization.Encoding.PEM)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    os.chmod(tmp, 0o600)
+    try:
+        os.link(tmp, path)        # fails if another process made it first: keep theirs
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
+
+
+def signer() -> signers.SimpleSigner:
+    key_file = current_app.config.get("SIGNING_KEY_PATH")
+    cert_file = current_app.config.get("SIGNING_CERT_PATH")
+    if key_file and cert_file:
+        chain = current_app.config.get("SIGNING_CHAIN_PATH")
+        others = list(load_certs_from_pemder([chain])) if chain else []
+        cert = load_cert_from_pemder(cert_file)
+        key = load_private_key_from_pemder(key_file, passphrase=None)
+    else:
+        path = demo_path()
+        if not path.exists():
+            _make_demo(path)
+        data = path.read_bytes()
+        cert = next(iter(load_certs_from_pemder_data(data)))
+        key = load_private_key_from_pemder_data(data, passphrase=None)
+        others = []
+    return signers.SimpleSigner(signing_cert=cert, signing_key=key,
+                                cert_registry=SimpleCertificateStore.from_certs([cert, *others]))
+
+
+def trust_root_pem() -> bytes:
+    """The certificate a receiver trusts to check a downloaded original (the demo one by default)."""
+    cert_file = current_app.config.get("SIGNING_CERT_PATH")
+    if cert_file:
+        return Path(cert_file).read_bytes()
+    path = demo_path()
+    if not path.exists():
+        _make_demo(path)
+    data = path.read_bytes()
+    return data[data.index(b"-----BEGIN CERTIFICATE-----"):]
+
+
+def sign_pdf(data: bytes, *, reason: str, location: str = "") -> bytes:
+    """The PDF with an approval signature over all its bytes."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    meta = signers.PdfSignatureMetadata(field_name=FIELD_NAME, reason=reason, location=location,
+                                        md_algorithm="sha256")
+    out = signers.sign_pdf(writer, meta, signer=signer(),
+                           new_field_spec=fields.SigFieldSpec(sig_field_name=FIELD_NAME))
+    return out.getvalue()

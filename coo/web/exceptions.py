@@ -1,0 +1,73 @@
+"""打印异常申请: tab 已打印证书列表 (select one → 异常申请) and tab 异常申请记录."""
+from flask import Blueprint, abort, flash, url_for
+from flask_login import current_user
+from htmx_flask import request
+
+from coo import enums
+from coo.services import exceptions as service
+from coo.services.access import certificate_or_404, current_view
+from coo.services.accounts import enterprise_required
+from coo.services.paging import paginate
+from coo.web.htmx import render, see_other, trigger
+
+bp = Blueprint("exceptions", __name__, url_prefix="/exceptions")
+
+TABS = ("printed", "records")
+
+
+@bp.get("/")
+@enterprise_required
+def index():
+    view = current_view()
+    tab = request.args.get("tab") if request.args.get("tab") in TABS else "printed"
+    args = request.args.to_dict()
+    selected = (args.pop("selected", "") or "").strip()
+    if selected and not args.get("number"):
+        args["number"] = selected        # 否 after a print lands here with that certificate chosen
+    q = service.parse_query(args)
+    status = 422 if q.errors else 200
+    page = notice = None
+    if not q.errors:
+        if tab == "printed":
+            page = paginate(service.printed_certificates(view, q), request.args.get("page"))
+            if selected and not any(c.number == selected for c in page.items):
+                notice = service.selected_reason(view, selected)
+        else:
+            page = paginate(service.records(view, q), request.args.get("page"))
+    return render("exceptions/index.html", "results", status=status, tab=tab, q=q, page=page,
+                  selected=selected, notice=notice, cert_types=service.cert_types(),
+                  query_args={k: v for k, v in q.raw.items() if v})
+
+
+def _dialog(cert, values=None, errors=None, status=200):
+    return render("exceptions/apply.html", "dialog", status=status, cert=cert,
+                  values=values or {}, errors=errors or {}, reasons=list(enums.ExceptionReason),
+                  refusal=service.refusal(cert) if not errors else "")
+
+
+@bp.get("/apply")
+@enterprise_required
+def apply_form():
+    """异常申请 dialog for the chosen certificate (a page of its own without JavaScript)."""
+    certificate_id = request.args.get("certificate", "")
+    if not certificate_id.isdigit():
+        flash("请先勾选一条已打印的证书，再点击异常申请。", "error")
+        return see_other(url_for("exceptions.index"))
+    return _dialog(certificate_or_404(current_view(), int(certificate_id)))
+
+
+@bp.post("/apply")
+@enterprise_required
+def apply():
+    certificate_id = request.form.get("certificate", "")
+    if not certificate_id.isdigit():
+        abort(404)
+    view = current_view()
+    outcome = service.apply(view, int(certificate_id), request.form, current_user.display_name)
+    if outcome.errors:
+        cert = certificate_or_404(view, int(certificate_id))
+        values = {"reason": request.form.get("reason", ""), "details": request.form.get("details", "")}
+        return _dialog(cert, values, outcome.errors, status=422)
+    flash(service.SUBMITTED, "ok")
+    response = see_other(url_for("exceptions.index", tab="records"))
+    return trigger(response, "exception-applied")
