@@ -120,8 +120,20 @@ class Simulator(Gateway):
         if kind == enums.ExchangeKind.ARCHIVE.value:
             return True, "证书已归档。", {"archived_at": utcnow().isoformat(timespec="seconds")}
         if kind == enums.ExchangeKind.EXCEPTION.value:
+            problem = exception_problem(payload)
+            if problem:
+                return False, problem, {}
             return True, enums.ExceptionStatus.ACCEPTED.label + "。", {}
         return True, "已接收。", {}
+
+
+def exception_problem(payload: dict) -> str:
+    """Customs' reason to refuse a 打印异常申请, or '': an archived certificate is final."""
+    from coo.models import Certificate
+    cert = Certificate.get_or_none(Certificate.number == payload.get("certificate_number"))
+    if cert is not None and cert.archive_status == enums.ArchiveStatus.ARCHIVED:
+        return f"证书{cert.number}已归档，不能进行打印异常申请。"
+    return ""
 
 
 def authorisation_problem(payload: dict) -> str:

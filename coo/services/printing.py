@@ -420,7 +420,8 @@ def confirm(view, job, ok: bool, who: str) -> bool:
     是 — another tab, a double click, a retried request — finds the job already confirmed and
     changes nothing.
     """
-    from coo.services.exchanges import create_exchange, start
+    from coo.services.exceptions import note_reprint
+    from coo.services.exchanges import start
     now = utcnow()
     exchange = None
     with database.atomic():
@@ -440,16 +441,26 @@ def confirm(view, job, ok: bool, who: str) -> bool:
                                  | (Certificate.reprint_allowed == True)))  # noqa: E712
                        .execute())
             cert = Certificate.get_by_id(job.certificate_id)
-            if printed and not _archive_open(cert.id):
-                exchange = create_exchange(enums.ExchangeKind.ARCHIVE, cert.id, {
-                    "certificate_number": cert.number, "exporter_customs_code": cert.exporter.customs_code,
-                    "printed_at": now.isoformat(timespec="seconds"), "print_count": cert.print_count,
-                })
+            if printed:
+                note_reprint(cert.id)          # a reprint under an accepted 打印异常申请 is counted
+                exchange = create_archive_exchange(cert, printed_at=now.isoformat(timespec="seconds"),
+                                                   print_count=cert.print_count)
         audit.record("print_confirmed", job.certificate.number,
                      f"{who} 确认打印{'成功（是）' if ok else '失败（否）'}，任务 {job.id}")
     if exchange is not None:
         start(exchange)
     return True
+
+
+def create_archive_exchange(cert, **facts):
+    """The archive request for a printed (是) or downloaded (证书下载 → 下载正本) certificate, in the
+    caller's transaction; None when one is already open or done. The caller `start()`s the
+    returned exchange after its transaction has committed."""
+    from coo.services.exchanges import create_exchange
+    if _archive_open(cert.id):
+        return None
+    return create_exchange(enums.ExchangeKind.ARCHIVE, cert.id, {
+        "certificate_number": cert.number, "exporter_customs_code": cert.exporter.customs_code, **facts})
 
 
 def _archive_open(cert_id) -> bool:
