@@ -414,8 +414,18 @@ class AuditEvent(BaseModel):
     remote_addr = CharField(max_length=64, default="")
 
 
+class LoginSession(BaseModel):
+    """One login. The session cookie carries the key (stored here only as a digest); 退出
+    revokes the row, so a copy of the old cookie no longer logs anyone in."""
+    key_digest = CharField(max_length=64, unique=True)
+    principal = CharField(max_length=40, index=True)   # "card:<id>" or "account:<id>"
+    created_at = DateTimeField(default=utcnow)
+    revoked_at = DateTimeField(null=True)
+    remote_addr = CharField(max_length=64, default="")
+
+
 MODELS = [
     Enterprise, Operator, Card, UserAccount, Seal, Signature, Authorisation, EnterpriseDefaults,
     AgentAuthorisation, CustomsExchange, SimulatorMessage, CertificateType, Certificate, GoodsLine,
-    PrintControl, PrintJob, ExceptionApplication, DownloadRecord, ExportTask, AuditEvent,
+    PrintControl, PrintJob, ExceptionApplication, DownloadRecord, ExportTask, AuditEvent, LoginSession,
 ]

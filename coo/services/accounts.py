@@ -9,8 +9,8 @@ from peewee import fn
 
 from coo import enums
 from coo.clock import today_local, utcnow
-from coo.models import Card, UserAccount, database
-from coo.security import check_secret
+from coo.models import Card, LoginSession, UserAccount, database
+from coo.security import check_secret, new_token, token_digest
 
 login_manager = LoginManager()
 
@@ -25,12 +25,18 @@ LEGAL_PERSON_ONLY_MESSAGE = "该功能需要使用电子口岸法人卡登录（
 class Principal(UserMixin):
     """The logged-in person, by card or by account. Its id names the row it was loaded from."""
 
-    def __init__(self, card: Card | None = None, account: UserAccount | None = None):
+    def __init__(self, card: Card | None = None, account: UserAccount | None = None, session_key: str = ""):
         self.card = card
         self.account = account
+        self.session_key = session_key   # the key of this login's LoginSession row
+
+    @property
+    def principal_key(self):
+        return f"card:{self.card.id}" if self.card else f"account:{self.account.id}"
 
     def get_id(self):
-        return f"card:{self.card.id}" if self.card else f"account:{self.account.id}"
+        # What Flask-Login keeps in the session cookie: the row and this login's session key.
+        return f"{self.principal_key}:{self.session_key}"
 
     @property
     def login_method(self):
@@ -71,18 +77,40 @@ class LoginResult:
 
 
 def _load(user_id: str):
-    kind, _, pk = (user_id or "").partition(":")
-    if not pk.isdigit():
+    kind, _, rest = (user_id or "").partition(":")
+    pk, _, key = rest.partition(":")
+    if not pk.isdigit() or not key:
+        return None
+    # The login must still be open: 退出 revoked it, whatever the cookie says.
+    if not LoginSession.select().where((LoginSession.key_digest == token_digest(key))
+                                       & (LoginSession.principal == f"{kind}:{pk}")
+                                       & LoginSession.revoked_at.is_null()).exists():
         return None
     if kind == "card":
         card = Card.get_or_none(Card.id == int(pk))
         if card and not card.locked and card.valid_from <= today_local() <= card.valid_to:
-            return Principal(card=card)
+            return Principal(card=card, session_key=key)
     elif kind == "account":
         account = UserAccount.get_or_none(UserAccount.id == int(pk))
         if account and account.active and not account.locked:
-            return Principal(account=account)
+            return Principal(account=account, session_key=key)
     return None
+
+
+def open_session(principal: Principal) -> Principal:
+    """Start a login: a fresh server-side session row whose key the cookie will carry."""
+    key = new_token(24)
+    LoginSession.create(key_digest=token_digest(key), principal=principal.principal_key,
+                        remote_addr=client_addr())
+    principal.session_key = key
+    return principal
+
+
+def close_session(principal: Principal) -> None:
+    """退出: revoke this login, so a copy of its cookie is worthless."""
+    if principal.session_key:
+        (LoginSession.update(revoked_at=utcnow())
+         .where(LoginSession.key_digest == token_digest(principal.session_key)).execute())
 
 
 def init_login(app):

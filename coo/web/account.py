@@ -67,3 +67,11 @@ def set_operator_active(operator_id, op):
         return _page("operators", list_message=message)
     flash(message)
     return see_other(url_for("account.index") + "#operators")
+
+
+@bp.get("/audit")
+@legal_person_required
+def audit():
+    """审计日志 of the legal person's own enterprise: the ops query with the enterprise fixed."""
+    from coo.web.ops import render_audit
+    return render_audit(enterprise=current_user.enterprise)

@@ -31,7 +31,7 @@ def _finish_login(result, method, form):
                       method=method, form=form, error=result.error)
     # A fresh session on every login: nothing from before the login survives (session fixation).
     session.clear()
-    login_user(result.principal)
+    login_user(accounts.open_session(result.principal))
     audit.record("login", detail=result.principal.login_method.label)
     target = "ops.index" if result.principal.is_ops else "home.index"
     return see_other(url_for(target))
@@ -57,6 +57,7 @@ def login_password():
 @login_required
 def logout():
     audit.record("logout")
+    accounts.close_session(current_user._get_current_object())
     logout_user()
     session.clear()
     return see_other(url_for("auth.login"))

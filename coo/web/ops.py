@@ -1,15 +1,20 @@
-"""Ops: the RQ dashboard at /ops/rq and the customs simulator at /ops/simulator (ops accounts
-only; 404 for everyone else)."""
+"""Ops: the RQ dashboard at /ops/rq, the 审计日志 at /ops/audit and the customs simulator at
+/ops/simulator (ops accounts only; 404 for everyone else), and /healthz for load balancers (no
+login, no secrets)."""
 import rq_dashboard
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, flash, jsonify, url_for
+from htmx_flask import request
 from flask_login import current_user
 
 from coo import csrf
 from coo.queue import QUEUES
+from coo.models import Enterprise
+from coo.services import ops as ops_service
 from coo.services.accounts import ops_required
 from coo.web.htmx import render, see_other
 
-bp = Blueprint("ops", __name__, url_prefix="/ops")
+# No url_prefix: /healthz sits at the root, where load balancers look for it.
+bp = Blueprint("ops", __name__)
 
 # rq-dashboard has no authentication of its own, and its pages carry inline scripts.
 # Hooks go on its (module-level) blueprint once, at import.
@@ -36,7 +41,7 @@ def init_app(app):
     csrf.exempt(rq_dashboard.blueprint)
 
 
-@bp.get("/")
+@bp.get("/ops/")
 @ops_required
 def index():
     return render("ops/index.html", queues=QUEUES)
@@ -55,14 +60,14 @@ def _simulator_page(status=200, error="", form=None):
                   countries=list(simulator.COUNTRIES), recent=recent)
 
 
-@bp.get("/simulator")
+@bp.get("/ops/simulator")
 @ops_required
 def simulator_page():
     """海关模拟器: approve a new certificate into the system, as customs would."""
     return _simulator_page()
 
 
-@bp.post("/simulator")
+@bp.post("/ops/simulator")
 @ops_required
 def simulator_approve():
     from coo.customs import simulator
@@ -76,3 +81,35 @@ def simulator_approve():
     audit.record("simulator_approved", target=cert.number, detail=cert.exporter.name_zh)
     flash(f"证书 {cert.number} 已审批通过并发送至本系统（出口商：{cert.exporter.name_zh}）。")
     return see_other(url_for("ops.simulator_page"))
+
+
+@bp.get("/ops/audit")
+@ops_required
+def audit():
+    """审计日志 of every enterprise, filtered by enterprise, person, action and date."""
+    return render_audit(enterprise=None)
+
+
+def render_audit(enterprise):
+    """The audit page (or its results fragment for htmx); `enterprise` fixes the scope."""
+    criteria = ops_service.parse_audit_criteria(request.args)
+    if criteria.errors:
+        page = ops_service.Page(items=[], page=1, pages=1, total=0)
+        status = 422
+    else:
+        page = ops_service.paginate(ops_service.audit_events(criteria, enterprise=enterprise), criteria.page)
+        status = 200
+    enterprises = [] if enterprise is not None else Enterprise.select().order_by(Enterprise.name_zh)
+    return render("ops/audit.html", "results", status=status, criteria=criteria, page=page,
+                  scope_enterprise=enterprise, enterprises=enterprises,
+                  actions=ops_service.audit_actions(enterprise), action_label=ops_service.action_label,
+                  endpoint=request.endpoint)
+
+
+@bp.get("/healthz")
+def health():
+    healthy, report = ops_service.health()
+    response = jsonify(report)
+    response.status_code = 200 if healthy else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response

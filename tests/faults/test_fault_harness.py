@@ -1,0 +1,72 @@
+"""Faults with real processes: a worker killed with -9 in the middle of a job, Redis flushed
+with work queued, the database locked for a moment. After
+each, the database shows every piece of work done exactly once."""
+import time
+
+import pytest
+from rq import Queue
+from rq.registry import StartedJobRegistry
+
+from coo import queue
+from coo.models import AuditEvent
+
+from .conftest import wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def _count(action, marker=None):
+    query = AuditEvent.select().where(AuditEvent.action == action)
+    if marker is not None:
+        query = query.where(AuditEvent.target == marker)
+    return query.count()
+
+
+def test_a_job_killed_with_minus_9_is_retried_and_done_once(app, workers):
+    with app.app_context():
+        queue.enqueue("tests.faults.fault_jobs.slow_mark", "k9", 4, job_id="fault-k9")
+    # (without the scheduler: a killed scheduler's lock would hold back the retry for minutes)
+    first = workers(scheduler=False)
+    wait_for(lambda: _count("fault_started", "k9") == 1, what="the job to start")
+    first.kill9()
+    assert _count("fault_done", "k9") == 0
+    with app.app_context():
+        # The job is left STARTED: asking for the same work again is a no-op until RQ sees it
+        # was abandoned ...
+        assert queue.enqueue("tests.faults.fault_jobs.slow_mark", "k9", 4, job_id="fault-k9") is None
+        # ... which its maintenance does once the dead horse's heartbeat has expired (about 90 s
+        # later); we run that cleanup now instead of waiting. The job has retries left: it is
+        # scheduled again.
+        StartedJobRegistry(queue=Queue("default", connection=queue.redis())).cleanup(timestamp=time.time() + 3600)
+    workers()
+    wait_for(lambda: _count("fault_done", "k9") == 1, timeout=60, what="the retried job to finish")
+    assert _count("fault_started", "k9") == 2 and _count("fault_done", "k9") == 1
+
+
+def test_redis_flushed_while_work_is_queued_loses_the_job_not_the_truth(app, workers, redis_control):
+    """What Redis held is gone; the job id is free again, so the sweep (or the user) can ask
+    for the work once more and it runs once."""
+    with app.app_context():
+        queue.enqueue("jobs.maintenance.ping", "flushed", job_id="ping-flushed")
+    redis_control.flush()
+    workers(burst=True).proc.wait(timeout=60)
+    assert _count("worker_ping", "flushed") == 0
+    with app.app_context():
+        assert queue.enqueue("jobs.maintenance.ping", "flushed", job_id="ping-flushed") is not None
+    workers(burst=True).proc.wait(timeout=60)
+    assert _count("worker_ping", "flushed") == 1
+
+
+def test_the_database_locked_for_a_moment_delays_but_loses_nothing(app, client, actions, demo, workers,
+                                                                    lock_database):
+    token = actions.token()
+    with app.app_context():
+        queue.enqueue("jobs.maintenance.ping", "locked", job_id="ping-locked")
+    holder = lock_database(2.0)
+    workers()
+    response = client.post("/login/password", data={"username": "hd_op", "password": demo.DEMO_PASSWORD,
+                                                    "csrf_token": token})
+    assert response.status_code == 303
+    holder.join(timeout=30)
+    wait_for(lambda: _count("worker_ping", "locked") == 1, timeout=60, what="the job to finish")
+    assert _count("login") == 1 and _count("worker_ping", "locked") == 1

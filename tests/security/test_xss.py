@@ -1,0 +1,123 @@
+"""XSS: hostile text in every certificate field (and in names, audit details and query
+parameters) is shown as text, never run: escaped in HTML, plain strings (no formulas) in Excel,
+no script in PDFs. Every GET route is visited, so pages that land later are covered."""
+import io
+import re
+from urllib.parse import urlencode
+
+from peewee import CharField, TextField
+
+from coo.models import AuditEvent, Certificate, Enterprise, GoodsLine, Operator, Seal, Signature
+
+from .conftest import Actor, log_in
+from .routes import choice, converter_kind, id_kind, is_ops, routes
+from .test_isolation_matrix import own_values
+
+SCRIPT = '<script>alert("xss")</script>'
+IMG = '"><img src=x onerror=alert(1)>'
+FORMULA = '=HYPERLINK("http://127.0.0.1:9/x","点我")'
+PAYLOAD = f"{SCRIPT}{IMG}"
+RAW_MARKERS = ("<script>alert(", "<img src=x onerror")
+JS_URL = re.compile(r"""(href|src|action|formaction)\s*=\s*["']?\s*javascript:""", re.I)
+
+# Query parameters the list pages may echo back (证书编号, 发票号, 申请人, ...).
+REFLECTED_PARAMS = ("number", "certificate_number", "no", "invoice_number", "invoice", "q", "applicant",
+                    "exporter", "person", "action", "consignee", "code", "reason", "details")
+
+# Fields that hold codes with a fixed format (the payload would not be a valid value).
+FORMAT_FIELDS = {"number", "cert_type", "importing_country_code", "layout_original_path", "layout_copy_path",
+                 "layout_key", "currency", "platform", "layout_status", "print_status", "download_status",
+                 "archive_status"}
+
+
+def _text_fields(model):
+    return [f for f in model._meta.sorted_fields
+            if isinstance(f, (CharField, TextField)) and f.name not in FORMAT_FIELDS
+            and not getattr(f, "enum", None) and not f.unique]
+
+
+def _poison(world):
+    """Every free-text field of A's certificates and goods, and names shown around them."""
+    a = world.enterprises["A"]
+    for field in _text_fields(Certificate):
+        value = (PAYLOAD if field.name != "remarks" else FORMULA + PAYLOAD)[: getattr(field, "max_length", None) or 10_000]
+        Certificate.update({field: value}).where(Certificate.exporter == a).execute()
+    certs = Certificate.select(Certificate.id).where(Certificate.exporter == a)
+    for field in _text_fields(GoodsLine):
+        value = (FORMULA if field.name == "description" else PAYLOAD)[: getattr(field, "max_length", None) or 10_000]
+        GoodsLine.update({field: value}).where(GoodsLine.certificate.in_(certs)).execute()
+    Operator.update(name=SCRIPT[:50]).where((Operator.enterprise == a) & ~Operator.is_legal_person).execute()
+    Seal.update(name=PAYLOAD[:100]).where(Seal.enterprise == a).execute()
+    Signature.update(name=PAYLOAD[:100]).where(Signature.enterprise == a).execute()
+    Enterprise.update(name_en=PAYLOAD).where(Enterprise.id == a.id).execute()
+    AuditEvent.create(enterprise=a, actor=PAYLOAD[:100], login=IMG, action="xss_probe", target=PAYLOAD[:100],
+                      detail=PAYLOAD)
+
+
+def _url(route, world, key):
+    values = {}
+    for name, converter in route.arguments:
+        if (name, converter) in route.id_arguments and not is_ops(route):
+            own = own_values(world, key, id_kind(name, converter) or "")
+            values[name] = own[0] if own else 2_000_000_000
+        else:
+            values[name] = choice(name, converter) or (0 if converter_kind(converter) == "int" else "default")
+    return route.build(values)
+
+
+def _inspect(response, url, problems):
+    mimetype = response.mimetype or ""
+    data = response.get_data()
+    if mimetype in ("text/html", "application/json") or mimetype.startswith("text/"):
+        text = data.decode("utf-8", "replace")
+        for marker in RAW_MARKERS:
+            if marker in text:
+                problems.append(f"{url}: raw {marker!r} in {mimetype}")
+        if JS_URL.search(text):
+            problems.append(f"{url}: javascript: URL")
+    elif mimetype.endswith("spreadsheetml.sheet"):
+        from openpyxl import load_workbook
+        book = load_workbook(io.BytesIO(data))
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("=")):
+                        problems.append(f"{url}: formula in Excel cell {sheet.title}!{cell.coordinate}: {cell.value!r}")
+    elif mimetype == "application/pdf":
+        for marker in (b"/JavaScript", b"/JS ", b"/JS(", b"/Launch", b"javascript:"):
+            if marker in data:
+                problems.append(f"{url}: {marker!r} in PDF")
+    response.close()
+
+
+def test_hostile_text_is_inert_on_every_page(app, client, actions, world, demo):
+    _poison(world)
+    problems, seen = [], 0
+    gets = [r for r in routes(app) if "GET" in r.methods and r.endpoint != "static"]
+    for actor in (Actor("A"), Actor("X", "A")):
+        log_in(client, actions, world, actor, demo.DEMO_PIN)
+        for route in gets:
+            if is_ops(route):
+                continue
+            base = _url(route, world, actor.key)
+            for url in (base, base + "?" + urlencode({p: PAYLOAD for p in REFLECTED_PARAMS})):
+                for headers in ({}, {"HX-Request": "true"}):
+                    _inspect(client.get(url, headers=headers), url, problems)
+                    seen += 1
+        actions.logout()
+    actions.login_password("ops", demo.OPS_PASSWORD)
+    for url in ("/ops/audit", "/ops/audit?" + urlencode({"person": PAYLOAD, "action": PAYLOAD})):
+        response = client.get(url)
+        if url == "/ops/audit":
+            assert "&lt;script&gt;alert(" in response.get_data(as_text=True)   # shown, as text
+        _inspect(response, url, problems)
+    assert seen > 0
+    assert not problems, "\n".join(problems)
+
+
+def test_a_hostile_login_name_is_echoed_as_text(client, demo, actions):
+    response = client.post("/login/password", data={"username": PAYLOAD, "password": "x",
+                                                     "csrf_token": actions.token()})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "&lt;script&gt;" in html and SCRIPT not in html
