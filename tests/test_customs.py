@@ -265,6 +265,9 @@ def fake_customs(redis_url):
     FakeCustoms.fail_first, FakeCustoms.delay_s = 0, 0.0
     FakeCustoms.messages, FakeCustoms.seen = {}, []
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeCustoms)
+    # Join handler threads at close: a slow request of this test must not write into the next
+    # test's (class-level) message book.
+    server.daemon_threads = False
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
