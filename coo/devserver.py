@@ -43,7 +43,13 @@ def start_local_redis(port: int, workdir: Path):
     sys.exit(f"redis-server did not start on port {port}")
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main():
+    # SIGTERM (e.g. from a supervisor or `timeout`) stops everything like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _stop)
     env = dict(os.environ)
     env.setdefault("COO_CONFIG", "development")
     redis_proc = None
