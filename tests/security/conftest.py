@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from coo import enums, storage
+from coo.services import exports
 from coo.clock import utcnow
 from coo.models import (
     AgentAuthorisation, Authorisation, Card, Certificate, DownloadRecord, Enterprise, ExceptionApplication,
@@ -61,6 +62,8 @@ def _rows_for(world, key, app):
                                          receipt_message="授权成功")
     control = PrintControl.create(enterprise=ent, name=f"{key}-PC", version="1.2.0", paired_at=utcnow())
     export = ExportTask.create(job_id=f"export-test-{key}", enterprise=ent, requested_by=legal.name, query="")
+    with app.app_context():
+        assert exports.run(export.id) == "complete"   # a real 导出 Excel, ready to download
     world.rows.update({
         ("seal", key): [seal.id], ("signature", key): [signature.id],
         ("authorisation", key): [authorisation.id], ("print_control", key): [control.id],
@@ -99,7 +102,39 @@ def world(app, demo):
         _rows_for(w, key, app)
     w.rows[("grant", "A")] = [g.id for g in AgentAuthorisation.select().where(
         AgentAuthorisation.principal == enterprises["A"])]
+    # The certificate each view reaches first has its 副本版式 received (so 查看副本 answers it).
+    with app.app_context():
+        layout, _ = storage.put(_pdf(), "layouts", ".pdf")
+    for actor in (Actor("A"), Actor("B"), Actor("X", "A")):
+        for cert in own_certificates(w, actor)[:1]:
+            Certificate.update(layout_copy_path=layout).where(Certificate.id == cert.id).execute()
     return w
+
+
+def own_certificates(world, actor: "Actor"):
+    """The certificates `actor` may see: an exporter its own (declared by itself); the agent X,
+    switched into A's view, what it declared for A since A authorised it. X in its own view and
+    Y see none (they are not exporters)."""
+    ents = world.enterprises
+    if actor.acting_for is None:
+        query = Certificate.select().where((Certificate.exporter == ents[actor.key])
+                                           & (Certificate.applicant == ents[actor.key]))
+    else:
+        grant = AgentAuthorisation.select().where(
+            (AgentAuthorisation.principal == ents[actor.acting_for]) & (AgentAuthorisation.agent == ents[actor.key])
+            & AgentAuthorisation.revoked_at.is_null()).first()
+        if grant is None:
+            return []
+        query = Certificate.select().where((Certificate.exporter == ents[actor.acting_for])
+                                           & (Certificate.applicant == ents[actor.key])
+                                           & (Certificate.approved_at >= grant.granted_at))
+    return list(query.order_by(Certificate.id))
+
+
+def _pdf():
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 80), (255, 255, 255)).save(buffer, "PDF")
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True)
