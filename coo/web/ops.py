@@ -1,6 +1,8 @@
 """Ops: the RQ dashboard at /ops/rq, the 审计日志 at /ops/audit and the customs simulator at
 /ops/simulator (ops accounts only; 404 for everyone else), and /healthz for load balancers (no
 login, no secrets)."""
+from urllib.parse import urlsplit
+
 import rq_dashboard
 from flask import Blueprint, abort, flash, jsonify, url_for
 from htmx_flask import request
@@ -26,6 +28,14 @@ DASHBOARD_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-s
 def _ops_only():
     if not (current_user.is_authenticated and current_user.is_ops):
         abort(404)
+    # Its AJAX posts carry no CSRF token we check (the blueprint is exempt), so a state change
+    # must come from our own origin; 全部重新入队 also answers GET, which a link could trigger.
+    if request.endpoint == "rq_dashboard.requeue_all" and request.method == "GET":
+        abort(405)
+    if request.method not in ("GET", "HEAD"):
+        source = request.headers.get("Origin") or request.headers.get("Referer") or ""
+        if urlsplit(source).netloc != request.host:
+            abort(403)
 
 
 @rq_dashboard.blueprint.after_request

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import pytest
 from PIL import Image
 
-from coo import enums, storage
-from coo.services import exports
+from coo import enums, scan, storage
+from coo.services import exports, seals
 from coo.clock import utcnow
 from coo.models import (
     AgentAuthorisation, Authorisation, Card, Certificate, DownloadRecord, Enterprise, ExceptionApplication,
@@ -72,6 +72,11 @@ def _rows_for(world, key, app):
         ("card", key): [c.id for c in Card.select().where(Card.enterprise == ent)],
         ("enterprise", key): [ent.id],
     })
+    with app.app_context():   # a staged 新增印章 / 新增签名 scan of this enterprise (its preview URL's token)
+        for kind in (scan.SEAL, scan.SIGNATURE):
+            payload = {"e": ent.id, "k": kind, "i": image, "o": image, "d": sha, "w": "40", "h": "40", "r": 300,
+                       "s": enums.SealShape.ROUND.value if kind == scan.SEAL else None}
+            world.rows[(f"{kind}_upload", key)] = [seals._serializer(kind).dumps(payload)]
     certificates = list(Certificate.select().where(Certificate.exporter == ent).order_by(Certificate.id))
     for cert in certificates[:1]:
         job = PrintJob.create(certificate=cert, enterprise=ent, control=control, kind=enums.PrintKind.ORIGINAL,

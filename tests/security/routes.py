@@ -14,7 +14,7 @@ PUBLIC = {
     "auth.login",        # the login page
     "auth.login_card", "auth.login_password",
     "ops.health",        # /healthz for load balancers (no secrets)
-    "verify.index", "verify.check", "verify.qr",   # 出口原产地证书核查: foreign customs, no login
+    "verify.index",      # 出口原产地证书核查: foreign customs check a number + code, no login
 }
 
 # How an id-like argument names rows: argument -> kind of row in the world fixture.
@@ -30,6 +30,13 @@ ID_ARGUMENTS = {
 }
 # A string `job_id` names an export task (its RQ job id); an integer one a print job.
 ID_ARGUMENTS_BY_CONVERTER = {("job_id", "string"): "export_job", ("job_id", "int"): "print_job"}
+
+# Arguments whose kind depends on the route: a staged scan's signed token (新增印章/签名 preview)
+# names one enterprise's upload, and a seal token is no signature token.
+ID_ARGUMENTS_BY_ENDPOINT = {
+    ("seals.staged_image", "token"): "seal_upload",
+    ("seals.staged_signature_image", "token"): "signature_upload",
+}
 
 # Arguments that are not ids but choose among a few fixed values (first one is used).
 CHOICE_ARGUMENTS = {
@@ -74,7 +81,12 @@ class Route:
 
     @property
     def id_arguments(self):
-        return tuple((n, c) for n, c in self.arguments if is_id_like(n, c))
+        return tuple((n, c) for n, c in self.arguments
+                     if is_id_like(n, c) or (self.endpoint, n) in ID_ARGUMENTS_BY_ENDPOINT)
+
+    def kind_of(self, name: str, converter) -> str | None:
+        """The kind of row an id argument of this route names (None: unknown)."""
+        return ID_ARGUMENTS_BY_ENDPOINT.get((self.endpoint, name)) or id_kind(name, converter)
 
     def build(self, values: dict) -> str:
         built = self.rule.build({**(self.rule.defaults or {}), **values}, append_unknown=False)

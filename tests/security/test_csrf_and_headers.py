@@ -1,7 +1,12 @@
 """CSRF on every POST a browser makes, token/HMAC authentication on the machine endpoints, and
 the security headers on every GET route. Generated from the URL map."""
+import time
+
+from coo.customs import signing
+from coo.models import AuditEvent, Certificate, PrintControl, PrintJob
+
 from .conftest import Actor, log_in
-from .routes import PUBLIC, choice, converter_kind, csrf_exempt, id_kind, is_ops, routes
+from .routes import PUBLIC, choice, converter_kind, csrf_exempt, is_ops, routes
 from .test_isolation_matrix import own_values
 
 BROWSER_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
@@ -11,7 +16,7 @@ def _url(route, world, key="A"):
     values = {}
     for name, converter in route.arguments:
         if (name, converter) in route.id_arguments and not is_ops(route):
-            own = own_values(world, key, id_kind(name, converter) or "")
+            own = own_values(world, key, route.kind_of(name, converter) or "")
             values[name] = own[0] if own else 2_000_000_000
         else:
             values[name] = choice(name, converter) or (0 if converter_kind(converter) == "int" else "default")
@@ -37,19 +42,51 @@ def test_every_browser_post_without_a_csrf_token_is_400(app, client, actions, wo
     assert client.get("/home").status_code == 200
 
 
-def test_machine_endpoints_refuse_requests_without_their_credentials(app, client, world):
-    """The customs API and the print-control API are exempt from CSRF because they authenticate
-    every request by token or HMAC: without one they refuse (401/403), or do not exist (404)."""
+def test_machine_endpoints_refuse_requests_without_their_credentials(app, client, actions, world, demo):
+    """The customs API (HMAC) and the print-control API (token) are exempt from CSRF because they
+    authenticate every request themselves: without credentials, with forged ones, and with a
+    logged-in browser's session cookie (the CSRF case) they refuse (401/403), or answer 404, and
+    change nothing."""
+    exempt = [r for r in routes(app) if csrf_exempt(app, r) and r.endpoint not in PUBLIC]
+    # Exempt are the machine APIs and the RQ dashboard (tested below), nothing else.
+    assert all(r.path.startswith("/api/") or is_ops(r) for r in exempt), [str(r) for r in exempt]
+    machine = [r for r in exempt if r.path.startswith("/api/")]
+    assert {r.path.split("/")[2] for r in machine} == {"customs", "printcontrol"}
+    forged = {"Authorization": "Bearer forged-token", signing.TIMESTAMP: str(int(time.time())),
+              signing.NONCE: "0123456789abcdef", signing.SIGNATURE: "0" * 64}
+    def state():   # (the browser login itself is audited: leave it out)
+        return (Certificate.select().count(), PrintControl.select().count(), PrintJob.select().count(),
+                AuditEvent.select().where(AuditEvent.action != "login").count())
+    before = state()
     problems = []
-    for route in routes(app):
-        if not csrf_exempt(app, route) or route.endpoint in PUBLIC:
-            continue
-        url = _url(route, world)
-        for method in route.methods:
-            response = client.open(url, method=method, json={}, follow_redirects=True)
-            if response.status_code not in (401, 403, 404):
-                problems.append(f"{method} {url} -> {response.status_code}")
+    for logged_in in (False, True):
+        if logged_in:
+            log_in(client, actions, world, Actor("A"), demo.DEMO_PIN)
+        for route in machine:
+            url = _url(route, world)
+            for method in route.methods:
+                for headers in ({}, forged):
+                    response = client.open(url, method=method, json={"code": "000000", "number": "x"},
+                                           headers=headers)
+                    if response.status_code not in (401, 403, 404):
+                        problems.append(f"{method} {url} {sorted(headers)} logged in={logged_in} "
+                                        f"-> {response.status_code}")
     assert not problems, "\n".join(problems)
+    assert state() == before
+
+
+def test_the_rq_dashboard_changes_nothing_from_another_origin(client, actions, demo):
+    """rq-dashboard posts by AJAX without our CSRF token (its blueprint is exempt): a logged-in
+    ops user's browser must still refuse a post from another site, and 全部重新入队 by a link."""
+    assert actions.login_password("ops", demo.OPS_PASSWORD).status_code == 303
+    url = "/ops/rq/requeue/default"
+    for headers in ({}, {"Origin": "https://evil.example"}, {"Referer": "https://evil.example/page"}):
+        assert client.post(url, headers=headers).status_code == 403, headers
+    assert client.post("/ops/rq/queue/default/compact", headers={"Origin": "https://evil.example"}).status_code == 403
+    assert client.get(url).status_code == 405
+    # The dashboard's own buttons (same origin) still work.
+    assert client.post(url, headers={"Origin": "http://localhost"}).status_code == 200
+    assert client.post(url, headers={"Referer": "http://localhost/ops/rq/"}).status_code == 200
 
 
 def _check_headers(response, url, problems):

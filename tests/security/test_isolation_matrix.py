@@ -13,7 +13,7 @@ from coo.models import Certificate
 
 from .conftest import ACTORS, Actor, log_in, own_certificates
 from .routes import (
-    PUBLIC, choice, converter_kind, csrf_exempt, id_kind, is_ops, routes,
+    PUBLIC, choice, converter_kind, csrf_exempt, is_ops, routes,
 )
 
 # Enterprises with a relation: what one may see of the other is decided row by row (the
@@ -72,6 +72,10 @@ def foreign_values(world, actor: Actor, kind: str):
     for owner in ents:
         if _unrelated(actor.key, owner):
             values += world.rows.get((kind, owner), [])
+    if kind in ("seal_upload", "signature_upload"):
+        # The actor's own token of the other kind (a seal scan is no signature), and a forged one.
+        other = "signature_upload" if kind == "seal_upload" else "seal_upload"
+        return values + world.rows.get((other, actor.acting_for or actor.key), []) + [MISSING_STR]
     return values + [MISSING_STR if kind == "export_job" else MISSING_INT]
 
 
@@ -100,12 +104,12 @@ def _cases(route, pick):
     """One URL per id argument value (the other id arguments take the actor's own values)."""
     ids = route.id_arguments
     for name, converter in ids:
-        kind = id_kind(name, converter)
+        kind = route.kind_of(name, converter)
         for value in pick(kind, "foreign"):
             others = {}
             for other, other_converter in ids:
                 if other != name:
-                    own = pick(id_kind(other, other_converter), "own")
+                    own = pick(route.kind_of(other, other_converter), "own")
                     others[other] = own[0] if own else MISSING_INT
             yield route.build(_fill(route, {name: value, **others}))
 
@@ -122,7 +126,7 @@ def test_every_id_argument_is_known(app):
     for route in matrix_routes(app):
         for name, converter in route.arguments:
             if (name, converter) in route.id_arguments:
-                if id_kind(name, converter) is None:
+                if route.kind_of(name, converter) is None:
                     unknown.append(f"{route}: id argument <{name}> ({converter_kind(converter)}): add it to ID_ARGUMENTS")
             elif choice(name, converter) is None:
                 unknown.append(f"{route}: argument <{name}>: add sample values to CHOICE_ARGUMENTS")
@@ -171,7 +175,7 @@ def test_owners_reach_their_own_rows(app, client, actions, world, demo):
                 continue
             values, complete = {}, True
             for name, converter in route.id_arguments:
-                own = own_values(world, actor, id_kind(name, converter))
+                own = own_values(world, actor, route.kind_of(name, converter))
                 if not own:
                     complete = False
                     break

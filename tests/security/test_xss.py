@@ -3,17 +3,17 @@ parameters) is shown as text, never run: escaped in HTML, plain strings (no form
 no script in PDFs. Every GET route is visited, so pages that land later are covered."""
 import io
 import re
+import subprocess
 from urllib.parse import urlencode
 
 from peewee import CharField, TextField
 
-from coo import enums
-from coo.models import ExportTask, AuditEvent, Certificate, Enterprise, GoodsLine, Operator, Seal, Signature
+from coo import enums, storage
+from coo.models import AuditEvent, Certificate, Enterprise, ExportTask, GoodsLine, Operator, Seal, Signature
+from coo.services import exports, layouts
 
-from coo.services import exports
-
-from .conftest import Actor, log_in
-from .routes import choice, converter_kind, id_kind, is_ops, routes
+from .conftest import Actor, log_in, own_certificates
+from .routes import choice, converter_kind, is_ops, routes
 from .test_isolation_matrix import own_values
 
 SCRIPT = '<script>alert("xss")</script>'
@@ -62,15 +62,17 @@ def _url(route, world, actor):
     values = {}
     for name, converter in route.arguments:
         if (name, converter) in route.id_arguments and not is_ops(route):
-            own = own_values(world, actor, id_kind(name, converter) or "")
+            own = own_values(world, actor, route.kind_of(name, converter) or "")
             values[name] = own[0] if own else 2_000_000_000
         else:
             values[name] = choice(name, converter) or (0 if converter_kind(converter) == "int" else "default")
     return route.build(values)
 
 
-def _inspect(response, url, problems):
+def _inspect(response, url, problems, kinds):
     mimetype = response.mimetype or ""
+    if response.status_code == 200:
+        kinds.add(mimetype)
     data = response.get_data()
     if mimetype in ("text/html", "application/json") or mimetype.startswith("text/"):
         text = data.decode("utf-8", "replace")
@@ -91,6 +93,12 @@ def _inspect(response, url, problems):
         for marker in (b"/JavaScript", b"/JS ", b"/JS(", b"/Launch", b"javascript:"):
             if marker in data:
                 problems.append(f"{url}: {marker!r} in PDF")
+        text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True,
+                              check=True).stdout.decode()
+        if b"/Annot" in data and b"/URI" in data and b"127.0.0.1:9" in data:
+            problems.append(f"{url}: a link annotation from certificate text in PDF")
+        if "alert(" in text:
+            kinds.add("pdf with the payload as text")
     response.close()
 
 
@@ -101,7 +109,12 @@ def test_hostile_text_is_inert_on_every_page(app, client, actions, world, demo):
     ExportTask.update(status=enums.ExportStatus.WAITING, file_path="").where(ExportTask.id == export_id).execute()
     with app.app_context():
         assert exports.run(export_id) == "complete"
-    problems, seen = [], 0
+        # ... and the 副本版式 A's first certificate shows, rendered by WeasyPrint from that data.
+        cert = own_certificates(world, Actor("A"))[0]
+        _, copy = layouts.render_certificate(Certificate.get_by_id(cert.id))
+        layout, _ = storage.put(copy, "layouts", ".pdf")
+    Certificate.update(layout_copy_path=layout).where(Certificate.id == cert.id).execute()
+    problems, seen, kinds = [], 0, set()
     gets = [r for r in routes(app) if "GET" in r.methods and r.endpoint != "static"]
     for actor in (Actor("A"), Actor("X", "A")):
         log_in(client, actions, world, actor, demo.DEMO_PIN)
@@ -111,7 +124,7 @@ def test_hostile_text_is_inert_on_every_page(app, client, actions, world, demo):
             base = _url(route, world, actor)
             for url in (base, base + "?" + urlencode({p: PAYLOAD for p in REFLECTED_PARAMS})):
                 for headers in ({}, {"HX-Request": "true"}):
-                    _inspect(client.get(url, headers=headers), url, problems)
+                    _inspect(client.get(url, headers=headers), url, problems, kinds)
                     seen += 1
         actions.logout()
     actions.login_password("ops", demo.OPS_PASSWORD)
@@ -119,8 +132,11 @@ def test_hostile_text_is_inert_on_every_page(app, client, actions, world, demo):
         response = client.get(url)
         if url == "/ops/audit":
             assert "&lt;script&gt;alert(" in response.get_data(as_text=True)   # shown, as text
-        _inspect(response, url, problems)
+        _inspect(response, url, problems, kinds)
     assert seen > 0
+    # The poisoned data did reach a page, the Excel export and the PDF layout (as text).
+    assert {"text/html", "application/pdf", "pdf with the payload as text"} <= kinds, kinds
+    assert any(k.endswith("spreadsheetml.sheet") for k in kinds), kinds
     assert not problems, "\n".join(problems)
 
 
