@@ -14,24 +14,11 @@ from coo import enums, signing, storage
 from coo.models import (
     AuditEvent, Certificate, CertificateType, CustomsExchange, DownloadRecord, Enterprise,
 )
+from tests.history import undo_demo_history  # noqa: F401  (autouse)
 
 HUADONG = "浙江华东进出口有限公司"
 NOTICE = "温馨提示：请下载证书正本在通关环节使用，副本不应作为通关材料，存在被外方取消关税优惠的风险。"
 
-
-
-@pytest.fixture(autouse=True)
-def undo_demo_history(demo):
-    """Each test starts from certificates nobody printed, applied for or downloaded yet (the demo
-    seeds a little of each, shown by `test_demo_*`)."""
-    from coo.models import DownloadRecord, ExceptionApplication, PrintJob
-    ExceptionApplication.delete().execute()
-    PrintJob.delete().execute()
-    DownloadRecord.delete().execute()
-    Certificate.update(print_status=enums.PrintStatus.PENDING, print_count=0, exception_reprints=0,
-                       reprint_allowed=False, download_status=enums.DownloadStatus.PENDING,
-                       archive_status=enums.ArchiveStatus.UNARCHIVED, archived_at=None,
-                       verification_published_at=None).execute()
 
 def huadong_certificates(**where):
     ent = Enterprise.get(Enterprise.name_zh == HUADONG)
@@ -213,6 +200,7 @@ def test_layout_not_received_yet_is_refused(app, client, operator):
     ("download_status=downloaded", "downloaded"),
     ("download_status=pending", "pending"),
     ("archive_status=archived", "archived"),
+    ("archive=archived", "archived"),
     ("creator=李晓梅", "all"),
     ("creator=nobody", "none"),
 ])
@@ -224,3 +212,19 @@ def test_query_by_download_state_archive_state_and_creator(app, client, operator
     present = {cert.number for cert in (a, b, c) if cert.number in html}
     assert present == {"downloaded": {a.number}, "pending": {b.number, c.number}, "archived": {b.number},
                        "all": {a.number, b.number, c.number}, "none": set()}[expect]
+
+
+def test_the_query_area_has_the_manuals_fields_and_bad_input_is_422_keeping_the_form(client, operator):
+    html = client.get("/downloads/").get_data(as_text=True)
+    for word in ("证书编号", "发票号", "证书类别", "申请人", "出口商", "<legend>下载状态</legend>", "待下载",
+                 "已下载", "<legend>签发日期</legend>", "自 <input", "至 <input", "归档状态", "创建人"):
+        assert word in html
+    for query, message in (("issued_from=2024-13-40&creator=李晓梅", "日期格式应为 YYYY-MM-DD。"),
+                           ("issued_from=2024-05-07&issued_to=2024-05-03", "起始日期不能晚于结束日期。"),
+                           ("download_status=lost", "下载状态的取值无效，请从列表中选择。")):
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(f"/downloads/?{query}", headers=headers)
+            assert response.status_code == 422 and message in response.get_data(as_text=True)
+        page = client.get(f"/downloads/?{query}").get_data(as_text=True)
+        assert "<form" in page and "下载正本" not in page
+    assert 'value="李晓梅"' in client.get("/downloads/?issued_from=2024-13-40&creator=李晓梅").get_data(as_text=True)

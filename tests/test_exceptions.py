@@ -11,23 +11,10 @@ from coo.customs import Receipt
 from coo.models import (
     AuditEvent, Certificate, CustomsExchange, Enterprise, ExceptionApplication, PrintJob, database,
 )
+from tests.history import undo_demo_history  # noqa: F401  (autouse)
 
 HUADONG = "浙江华东进出口有限公司"
 
-
-
-@pytest.fixture(autouse=True)
-def undo_demo_history(demo):
-    """Each test starts from certificates nobody printed, applied for or downloaded yet (the demo
-    seeds a little of each, shown by `test_demo_*`)."""
-    from coo.models import DownloadRecord, ExceptionApplication, PrintJob
-    ExceptionApplication.delete().execute()
-    PrintJob.delete().execute()
-    DownloadRecord.delete().execute()
-    Certificate.update(print_status=enums.PrintStatus.PENDING, print_count=0, exception_reprints=0,
-                       reprint_allowed=False, download_status=enums.DownloadStatus.PENDING,
-                       archive_status=enums.ArchiveStatus.UNARCHIVED, archived_at=None,
-                       verification_published_at=None).execute()
 
 def huadong():
     return Enterprise.get(Enterprise.name_zh == HUADONG)
@@ -274,8 +261,10 @@ def test_records_filter_by_number_type_and_application_date(client, operator):
     assert "总共 3 条记录" in html and certs[1].number in html and certs[0].number not in html
     code = certs[0].cert_type_id
     expected = sum(1 for c in certs if c.cert_type_id == code)
-    html = client.get(f"/exceptions/?tab=records&cert_type={code}").get_data(as_text=True)
+    html = client.get(f"/exceptions/?tab=records&type={code}").get_data(as_text=True)
     assert f"总共 {expected} 条记录" in html
+    bookmarked = client.get(f"/exceptions/?tab=records&cert_type={code}").get_data(as_text=True)
+    assert f"总共 {expected} 条记录" in bookmarked
 
 
 def test_bad_query_dates_are_422_with_the_reason(client, operator):
@@ -285,6 +274,8 @@ def test_bad_query_dates_are_422_with_the_reason(client, operator):
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "开始日期不能晚于结束日期。" in html
     assert 'value="2024-05-07"' in html
+    for label in ("签发开始日期", "签发结束日期", "异常申请开始日期", "异常申请结束日期"):
+        assert label in html
 
 
 def test_demo_has_applications_to_show(client, demo, actions):

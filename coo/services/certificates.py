@@ -23,7 +23,7 @@ from coo import enums
 from coo.models import Authorisation, Certificate, CertificateType, Enterprise
 from coo.services.access import View, active_grant, visible_certificates
 from coo.services.listquery import (
-    Choice, DateRange, EnterpriseName, ListQuery, Sort, Text, count_capped, parse_query,
+    Choice, DateRange, EnterpriseName, Field, ListQuery, Sort, Text, count_capped, parse_query,
 )
 
 Applicant = Enterprise.alias("applicant")
@@ -172,6 +172,14 @@ FIELDS = (
     Choice("archive", "归档状态", column=Certificate.archive_status, enum=enums.ArchiveStatus),
     Choice("print", "打印状态", column=Certificate.print_status, enum=enums.PrintStatus),
 )
+FIELD = {f.name: f for f in FIELDS}
+
+
+def fields(*names) -> tuple[Field, ...]:
+    """Some of the list's filters, by name: 证书下载 and 打印异常申请 reuse them."""
+    return tuple(FIELD[name] for name in names)
+
+
 SORTS = (Sort("issue_date", "签发日期", (Certificate.issue_date, Certificate.id)),)
 DEFAULT_SORT = "-issue_date"
 
@@ -191,6 +199,9 @@ LIST_COLUMNS = (
     CertificateType.e_download,
     Applicant.id, Applicant.name_zh, Exporter.id, Exporter.name_zh,
 )
+
+
+WHOLE_ROWS = (Certificate, CertificateType, Applicant, Exporter)
 
 
 def rows_query(columns=LIST_COLUMNS):

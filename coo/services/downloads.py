@@ -6,14 +6,12 @@ Downloading the original is like a confirmed print: it is recorded (who, when, f
 original carries a PDF signature (`coo.signing`); the first signed file is kept and served again,
 so every download of one certificate is the same document.
 """
-import datetime
-from dataclasses import dataclass, field
-
 from coo import enums, signing, storage
 from coo.clock import utcnow
-from coo.models import Certificate, CertificateType, DownloadRecord, Enterprise, database
-from coo.services import audit
+from coo.models import Certificate, CertificateType, DownloadRecord, database
+from coo.services import audit, certificates
 from coo.services.access import View, certificate_or_404, visible_certificates
+from coo.services.listquery import Choice, ListQuery, Text, parse_query
 
 NOTICE = "温馨提示：请下载证书正本在通关环节使用，副本不应作为通关材料，存在被外方取消关税优惠的风险。"
 NOTICE_ARCHIVE = ("打印状态为“已自助打印”的证书海关将自动归档，海关归档状态为已归档后，系统会将证书数据发送至"
@@ -24,8 +22,6 @@ LAYOUT_NOT_READY = "证书版式尚未接收成功（{status}），请稍后再�
 ARCHIVED_NOT_DOWNLOADED = "该证书已归档，不能再下载正本。"
 ALREADY_PRINTED = "该证书已自助打印，正本不能再下载。"
 NOT_FOUND = "证书 {number} 不存在或不属于当前企业。"
-BAD_DATE = "日期格式应为 YYYY-MM-DD。"
-BAD_RANGE = "开始日期不能晚于结束日期。"
 
 
 class Refused(Exception):
@@ -37,81 +33,41 @@ def e_download_types():
                 .order_by(CertificateType.sort_order))
 
 
-def downloadable(view: View):
-    """The certificates of this page: visible, of the 12 types, declared through the single window."""
-    return (visible_certificates(view)
-            .join(CertificateType, on=(Certificate.cert_type == CertificateType.code))
+def downloadable(view: View, query=None):
+    """The certificates of this page: visible, of the 12 types, declared through the single window.
+    `query` must join CertificateType (by default: the certificates with their type)."""
+    if query is None:
+        query = Certificate.select().join(CertificateType, on=(Certificate.cert_type == CertificateType.code))
+    return (visible_certificates(view, query)
             .where(CertificateType.e_download & (Certificate.platform == enums.Platform.SINGLE_WINDOW)))
 
 
 # --- Query and list ---------------------------------------------------------------------------
 
-@dataclass
-class Query:
-    number: str = ""
-    invoice: str = ""
-    cert_type: str = ""
-    applicant: str = ""
-    exporter: str = ""
-    creator: str = ""
-    download_status: enums.DownloadStatus | None = None
-    archive_status: enums.ArchiveStatus | None = None
-    issued_from: datetime.date | None = None
-    issued_to: datetime.date | None = None
-    raw: dict = field(default_factory=dict)
-    errors: dict = field(default_factory=dict)
+def type_choices():
+    """证书类别 choices of this page: the 12 types with an electronic version."""
+    return [(t.code, f"{t.code} {t.name_zh}") for t in e_download_types()]
 
 
-TEXT_FIELDS = ("number", "invoice", "cert_type", "applicant", "exporter", "creator")
+FIELDS = (
+    *certificates.fields("number", "invoice"),
+    Choice("type", "证书类别", column=Certificate.cert_type, choices_of=type_choices),
+    *certificates.fields("applicant", "exporter"),
+    Choice("download_status", "下载状态", column=Certificate.download_status, enum=enums.DownloadStatus,
+           radio=True),
+    *certificates.fields("issued", "archive"),
+    Text("creator", "创建人", column=Certificate.creator, match="contains", max_length=64),
+)
+RENAMED = {"cert_type": "type", "archive_status": "archive"}   # names before the shared 查询区
 
 
-def parse_query(args) -> Query:
-    q = Query()
-    for name in TEXT_FIELDS:
-        q.raw[name] = (args.get(name) or "").strip()[:100]
-        setattr(q, name, q.raw[name])
-    q.raw["download_status"] = args.get("download_status") or ""
-    q.download_status = enums.DownloadStatus.parse(q.raw["download_status"])
-    q.raw["archive_status"] = args.get("archive_status") or ""
-    q.archive_status = enums.ArchiveStatus.parse(q.raw["archive_status"])
-    for name in ("issued_from", "issued_to"):
-        q.raw[name] = (args.get(name) or "").strip()
-        try:
-            setattr(q, name, datetime.date.fromisoformat(q.raw[name]) if q.raw[name] else None)
-        except ValueError:
-            q.errors[name] = BAD_DATE
-    if q.issued_from and q.issued_to and q.issued_from > q.issued_to:
-        q.errors["issued_to"] = BAD_RANGE
-    return q
+def parse(args) -> ListQuery:
+    """The 查询区 of this page (the shared one: `coo.services.listquery`)."""
+    return parse_query(args, FIELDS, (), "", renamed=RENAMED)
 
 
-def listing(view: View, q: Query):
-    applicant = Enterprise.alias("applicant_ent")
-    exporter = Enterprise.alias("exporter_ent")
-    query = (downloadable(view)
-             .select(Certificate, CertificateType, applicant, exporter)
-             .switch(Certificate).join(applicant, on=(Certificate.applicant == applicant.id), attr="applicant")
-             .switch(Certificate).join(exporter, on=(Certificate.exporter == exporter.id), attr="exporter"))
-    if q.number:
-        query = query.where(Certificate.number.contains(q.number))
-    if q.invoice:
-        query = query.where(Certificate.invoice_number.contains(q.invoice))
-    if q.cert_type:
-        query = query.where(Certificate.cert_type == q.cert_type)
-    if q.applicant:
-        query = query.where(applicant.name_zh.contains(q.applicant))
-    if q.exporter:
-        query = query.where(exporter.name_zh.contains(q.exporter))
-    if q.creator:
-        query = query.where(Certificate.creator.contains(q.creator))
-    if q.download_status:
-        query = query.where(Certificate.download_status == q.download_status)
-    if q.archive_status:
-        query = query.where(Certificate.archive_status == q.archive_status)
-    if q.issued_from:
-        query = query.where(Certificate.issue_date >= q.issued_from)
-    if q.issued_to:
-        query = query.where(Certificate.issue_date <= q.issued_to)
+def listing(view: View, q: ListQuery):
+    query = q.filter(downloadable(view, certificates.rows_query(certificates.WHOLE_ROWS)))
     return query.order_by(Certificate.issue_date.desc(), Certificate.id.desc())
 
 

@@ -7,19 +7,17 @@ reprinted original is confirmed), or → 异常处理申请被拒绝 with custom
 certificate may be open (已提交 / 接收成功) at a time; a partial unique index holds that line in the
 database.
 """
-import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from peewee import IntegrityError
 
 from coo import enums
-from coo.clock import CST, utcnow
+from coo.clock import utcnow
 from coo.customs import HANDLERS
-from coo.models import (
-    Certificate, CertificateType, Enterprise, ExceptionApplication, PrintJob, database,
-)
-from coo.services import audit
+from coo.models import Certificate, ExceptionApplication, PrintJob, database
+from coo.services import audit, certificates
 from coo.services.access import View, certificate_or_404, visible_certificates
+from coo.services.listquery import DateRange, ListQuery, parse_query
 
 ARCHIVED = "该证书已归档，已归档的证书不可打印，不可进行异常申请。"
 NOT_PRINTED = "该证书打印状态为待打印，只有已打印的证书才能进行异常申请。"
@@ -32,82 +30,23 @@ DETAILS_REQUIRED = "异常操作类型为“其他”时，请填写异常问题
 DETAILS_MAX = 500
 DETAILS_TOO_LONG = f"异常问题详情不能超过{DETAILS_MAX}个字。"
 SUBMITTED = "异常申请已提交，请等待海关回执（异常处理申请接收成功后即可重新打印正本）。"
-BAD_DATE = "日期格式应为 YYYY-MM-DD。"
-BAD_RANGE = "开始日期不能晚于结束日期。"
 
 
 # --- The query of both tabs -------------------------------------------------------------------
 
-@dataclass
-class Query:
-    number: str = ""
-    invoice: str = ""
-    cert_type: str = ""
-    applicant: str = ""
-    exporter: str = ""
-    issued_from: datetime.date | None = None
-    issued_to: datetime.date | None = None
-    applied_from: datetime.date | None = None
-    applied_to: datetime.date | None = None
-    raw: dict = field(default_factory=dict)        # what the user typed, to show it again
-    errors: dict = field(default_factory=dict)
+FIELDS = (
+    *certificates.fields("number", "invoice", "type", "applicant", "exporter"),
+    replace(certificates.FIELD["issued"], captions=("签发开始日期", "签发结束日期"),
+            ends=("开始日期", "结束日期")),
+    DateRange("applied", "异常申请日期", column=ExceptionApplication.applied_at,
+              captions=("异常申请开始日期", "异常申请结束日期"), ends=("开始日期", "结束日期")),
+)
+RENAMED = {"cert_type": "type"}          # the argument's name before the shared 查询区
 
 
-TEXT_FIELDS = ("number", "invoice", "cert_type", "applicant", "exporter")
-DATE_FIELDS = (("issued_from", "issued_to"), ("applied_from", "applied_to"))
-
-
-def _date(value: str):
-    return datetime.date.fromisoformat(value) if value else None
-
-
-def parse_query(args) -> Query:
-    q = Query()
-    for name in TEXT_FIELDS:
-        q.raw[name] = (args.get(name) or "").strip()[:100]
-        setattr(q, name, q.raw[name])
-    for pair in DATE_FIELDS:
-        for name in pair:
-            q.raw[name] = (args.get(name) or "").strip()
-            try:
-                setattr(q, name, _date(q.raw[name]))
-            except ValueError:
-                q.errors[name] = BAD_DATE
-        start, end = (getattr(q, n) for n in pair)
-        if start and end and start > end:
-            q.errors[pair[1]] = BAD_RANGE
-    return q
-
-
-def _utc_bounds(start: datetime.date | None, end: datetime.date | None):
-    """Local (China) dates → the naive-UTC instants they span."""
-    def at(day):
-        return (datetime.datetime.combine(day, datetime.time(), CST)
-                .astimezone(datetime.timezone.utc).replace(tzinfo=None))
-    return (at(start) if start else None, at(end + datetime.timedelta(days=1)) if end else None)
-
-
-def _filter_certificates(query, q: Query, applicant_alias, exporter_alias):
-    if q.number:
-        query = query.where(Certificate.number.contains(q.number))
-    if q.invoice:
-        query = query.where(Certificate.invoice_number.contains(q.invoice))
-    if q.cert_type:
-        query = query.where(Certificate.cert_type == q.cert_type)
-    if q.applicant:
-        query = query.where(applicant_alias.name_zh.contains(q.applicant))
-    if q.exporter:
-        query = query.where(exporter_alias.name_zh.contains(q.exporter))
-    if q.issued_from:
-        query = query.where(Certificate.issue_date >= q.issued_from)
-    if q.issued_to:
-        query = query.where(Certificate.issue_date <= q.issued_to)
-    return query
-
-
-def cert_types():
-    return list(CertificateType.select().where(CertificateType.self_print)
-                .order_by(CertificateType.sort_order))
+def parse(args) -> ListQuery:
+    """The query of both tabs (the shared 查询区: `coo.services.listquery`)."""
+    return parse_query(args, FIELDS, (), "", renamed=RENAMED)
 
 
 # --- Tab 已打印证书列表 --------------------------------------------------------------------------
@@ -127,28 +66,18 @@ def _printed():
             | Certificate.id.in_(_failed_originals()))
 
 
-def eligible(view: View):
+def eligible(view: View, query=None):
     """Printed (or answered 否) and not archived: what may be the subject of an application."""
-    return visible_certificates(view).where(
+    return visible_certificates(view, query).where(
         _printed() & (Certificate.archive_status == enums.ArchiveStatus.UNARCHIVED))
 
 
-def printed_certificates(view: View, q: Query):
-    applicant = Enterprise.alias("applicant_ent")
-    exporter = Enterprise.alias("exporter_ent")
-    query = (eligible(view)
-             .select(Certificate, CertificateType, applicant, exporter)
-             .join(CertificateType, on=(Certificate.cert_type == CertificateType.code))
-             .switch(Certificate).join(applicant, on=(Certificate.applicant == applicant.id), attr="applicant")
-             .switch(Certificate).join(exporter, on=(Certificate.exporter == exporter.id), attr="exporter"))
-    query = _filter_certificates(query, q, applicant, exporter)
-    if q.applied_from or q.applied_to:
-        start, end = _utc_bounds(q.applied_from, q.applied_to)
-        applied = ExceptionApplication.select(ExceptionApplication.certificate)
-        if start:
-            applied = applied.where(ExceptionApplication.applied_at >= start)
-        if end:
-            applied = applied.where(ExceptionApplication.applied_at < end)
+def printed_certificates(view: View, q: ListQuery):
+    """The eligible certificates matching the query; 异常申请日期 picks those with an application
+    made on those days."""
+    query = q.filter(eligible(view, certificates.rows_query(certificates.WHOLE_ROWS)), skip=("applied",))
+    if q.value("applied"):
+        applied = q.filter(ExceptionApplication.select(ExceptionApplication.certificate), only=("applied",))
         query = query.where(Certificate.id.in_(applied))
     return query.order_by(Certificate.issue_date.desc(), Certificate.id.desc())
 
@@ -283,19 +212,9 @@ def note_reprint(certificate_id) -> bool:
 
 # --- Tab 异常申请记录 ----------------------------------------------------------------------------
 
-def records(view: View, q: Query):
-    applicant = Enterprise.alias("applicant_ent")
-    exporter = Enterprise.alias("exporter_ent")
+def records(view: View, q: ListQuery):
     query = (ExceptionApplication
              .select(ExceptionApplication, Certificate)
              .join(Certificate)
-             .join(applicant, on=(Certificate.applicant == applicant.id), attr="applicant")
-             .switch(Certificate).join(exporter, on=(Certificate.exporter == exporter.id), attr="exporter")
              .where(Certificate.id.in_(visible_certificates(view).select(Certificate.id))))
-    query = _filter_certificates(query, q, applicant, exporter)
-    start, end = _utc_bounds(q.applied_from, q.applied_to)
-    if start:
-        query = query.where(ExceptionApplication.applied_at >= start)
-    if end:
-        query = query.where(ExceptionApplication.applied_at < end)
-    return query.order_by(ExceptionApplication.applied_at.desc(), ExceptionApplication.id.desc())
+    return q.filter(query).order_by(ExceptionApplication.applied_at.desc(), ExceptionApplication.id.desc())

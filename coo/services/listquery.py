@@ -82,11 +82,16 @@ class EnterpriseName(Field):
 
 @dataclass(frozen=True)
 class Choice(Field):
-    """A select: an enum (`enum=`) or choices loaded when needed (`choices_of=`). Empty is 全部."""
-    widget = "select"
+    """A select: an enum (`enum=`) or choices loaded when needed (`choices_of=`). Empty is 全部.
+    `radio=True` draws a few choices as radio buttons (下载状态 全部 / 待下载 / 已下载)."""
     column: Any = None
     enum: Any = None
     choices_of: Callable[[], list[tuple[str, str]]] | None = None
+    radio: bool = False
+
+    @property
+    def widget(self):
+        return "radio" if self.radio else "select"
 
     def choices(self) -> list[tuple[str, str]]:
         return self.enum.choices() if self.enum is not None else self.choices_of()
@@ -113,9 +118,18 @@ def _parse_date(text: str):
 @dataclass(frozen=True)
 class DateRange(Field):
     """签发日期 自 … 至 …: arguments `<name>_from` and `<name>_to`, both inclusive, YYYY-MM-DD.
-    A DateTimeField column is compared by the local day's bounds in UTC."""
+    A DateTimeField column is compared by the local day's bounds in UTC.
+    `captions` label the two inputs (a page may spell them out: 签发开始日期 / 签发结束日期, drawn
+    without the 签发日期 group); `ends` name them in error messages."""
     widget = "daterange"
     column: Any = None
+    captions: tuple[str, str] = ("自", "至")
+    ends: tuple[str, str] = ("起始日期", "结束日期")
+
+    @property
+    def grouped(self) -> bool:
+        """Drawn as one group under its label (自 … 至 …), or as two labelled inputs."""
+        return self.captions == ("自", "至")
 
     @property
     def names(self):
@@ -123,17 +137,17 @@ class DateRange(Field):
 
     def parse(self, args):
         errors, bounds = {}, []
-        for arg, end in zip(self.names, ("起始日期", "结束日期")):
+        for arg, end in zip(self.names, self.ends):
             text = (args.get(arg) or "").strip()
             if not text:
                 bounds.append(None)
                 continue
             value = _parse_date(text)
             if value is None:
-                errors[arg] = f"{self.label}的{end}“{text[:20]}”不是有效日期，请按 YYYY-MM-DD 填写。"
+                errors[arg] = f"{self.label}的{end}“{text[:20]}”不是有效日期，日期格式应为 YYYY-MM-DD。"
             bounds.append(value)
         if not errors and bounds[0] and bounds[1] and bounds[0] > bounds[1]:
-            errors[self.names[0]] = f"{self.label}的起始日期不能晚于结束日期。"
+            errors[self.names[0]] = f"{self.label}的{self.ends[0]}不能晚于{self.ends[1]}。"
         if errors or bounds == [None, None]:
             return None, errors
         return tuple(bounds), {}
@@ -189,11 +203,14 @@ class ListQuery:
     def typed(self, arg) -> str:
         return self.raw.get(arg, "")
 
-    def filter(self, query):
-        """Narrow `query` by every given filter (scoping is the caller's: visible_certificates)."""
+    def filter(self, query, only: Iterable[str] | None = None, skip: Iterable[str] = ()):
+        """Narrow `query` by every given filter (scoping is the caller's: visible_certificates).
+        `only` / `skip` (field names) let a page apply a filter elsewhere than on its rows, e.g.
+        异常申请日期 on the applications of the listed certificates (a subquery)."""
+        only, skip = (None if only is None else set(only)), set(skip)
         for f in self.fields:
             value = self.values.get(f.name)
-            if value is not None:
+            if value is not None and f.name not in skip and (only is None or f.name in only):
                 query = f.apply(query, value)
         return query
 
@@ -232,9 +249,17 @@ class ListQuery:
 MAX_PAGE = 100_000
 
 
-def parse_query(args, fields: Iterable[Field], sorts: Iterable[Sort], default_sort: str) -> ListQuery:
-    """Parse request arguments; never raises. Check `.ok` and show `.messages()` (HTTP 422)."""
+def parse_query(args, fields: Iterable[Field], sorts: Iterable[Sort], default_sort: str,
+                renamed: dict[str, str] | None = None) -> ListQuery:
+    """Parse request arguments; never raises. Check `.ok` and show `.messages()` (HTTP 422).
+    `renamed` maps an argument's former name to its name now, so bookmarked URLs keep working."""
     fields, sorts = tuple(fields), tuple(sorts)
+    if renamed:
+        old = args
+        args = {k: old.get(k) for k in old}
+        for before, now in renamed.items():
+            if args.get(before) and not args.get(now):
+                args[now] = args[before]
     q = ListQuery(fields=fields, sorts=sorts, sort=default_sort, default_sort=default_sort)
     for f in fields:
         for arg in f.names:

@@ -20,14 +20,14 @@ TIP_SEEN = "download_tip_seen"
 @enterprise_required
 def index():
     view = current_view()
-    q = service.parse_query(request.args)
+    q = service.parse(request.args)
     page = notice = None
-    if not q.errors:
-        page = paginate(service.listing(view, q), request.args.get("page"))
-        if q.number and page.total == 0:
-            notice = service.explain(view, q.number)
-    return render("downloads/index.html", "results", status=422 if q.errors else 200, q=q, page=page,
-                  notice=notice, query_args={k: v for k, v in q.raw.items() if v},
+    if q.ok:
+        page = paginate(service.listing(view, q), q.page)
+        if q.value("number") and page.total == 0:
+            notice = service.explain(view, q.value("number"))
+    return render("downloads/index.html", "results", status=200 if q.ok else 422, q=q, page=page,
+                  notice=notice, query_args=q.args(page=None),
                   show_tip=not session.get(TIP_SEEN) or request.args.get("tip") == "1",
                   **_context())
 

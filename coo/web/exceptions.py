@@ -24,19 +24,18 @@ def index():
     selected = (args.pop("selected", "") or "").strip()
     if selected and not args.get("number"):
         args["number"] = selected        # 否 after a print lands here with that certificate chosen
-    q = service.parse_query(args)
-    status = 422 if q.errors else 200
+    q = service.parse(args)
+    status = 200 if q.ok else 422
     page = notice = None
-    if not q.errors:
+    if q.ok:
         if tab == "printed":
-            page = paginate(service.printed_certificates(view, q), request.args.get("page"))
+            page = paginate(service.printed_certificates(view, q), q.page)
             if selected and not any(c.number == selected for c in page.items):
                 notice = service.selected_reason(view, selected)
         else:
-            page = paginate(service.records(view, q), request.args.get("page"))
+            page = paginate(service.records(view, q), q.page)
     return render("exceptions/index.html", "results", status=status, tab=tab, q=q, page=page,
-                  selected=selected, notice=notice, cert_types=service.cert_types(),
-                  query_args={k: v for k, v in q.raw.items() if v})
+                  selected=selected, notice=notice, query_args=q.args(page=None))
 
 
 def _dialog(cert, values=None, errors=None, status=200):
