@@ -101,10 +101,26 @@ def trust_root_pem() -> bytes:
 
 
 def sign_pdf(data: bytes, *, reason: str, location: str = "") -> bytes:
-    """The PDF with an approval signature over all its bytes."""
+    """The PDF with an approval signature over all its bytes.
+
+    pyHanko signs through asyncio.run(), which refuses to run inside a thread that already has
+    an event loop running (an async server, a Playwright session): then it signs in a thread of
+    its own."""
+    import asyncio
+    key = signer()      # read in this thread: it needs the app's configuration
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _sign(data, reason, location, key)
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_sign, data, reason, location, key).result()
+
+
+def _sign(data: bytes, reason: str, location: str, key) -> bytes:
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     meta = signers.PdfSignatureMetadata(field_name=FIELD_NAME, reason=reason, location=location,
                                         md_algorithm="sha256")
-    out = signers.sign_pdf(writer, meta, signer=signer(),
+    out = signers.sign_pdf(writer, meta, signer=key,
                            new_field_spec=fields.SigFieldSpec(sig_field_name=FIELD_NAME))
     return out.getvalue()

@@ -62,8 +62,10 @@ def rq_worker(app, test_env):
     proc.stderr.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Per module: Playwright's sync API keeps an asyncio loop running in this thread while it is
+    open, and code under test that calls asyncio.run() (pyHanko's signing) must not see it."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (.ci/system-packages test)")
     from playwright.sync_api import sync_playwright
