@@ -153,20 +153,22 @@ def act():
         abort(400)
     seal_id = request.form.get("seal_id", "")
     if not seal_id:
-        return _table_result(_seal_page, "seal_table", "请先在列表中选择印章。", "")
+        return _table_result(_seal_page, "seal_table", "seals.index", "请先在列表中选择印章。", "")
     seal = service.seal_or_404(_enterprise(), seal_id)
     func, done = actions[op]
     error = func(seal)
-    return _table_result(_seal_page, "seal_table", error, done.format(seal.name))
+    return _table_result(_seal_page, "seal_table", "seals.index", error, done.format(seal.name))
 
 
-def _table_result(page, block, error, message):
+def _table_result(page, block, endpoint, error, message):
+    """After a table button (停用/启用/删除): the table with the refusal (422) or the message;
+    without htmx, a redirect back to the page with the message flashed."""
     if error:
         return page(422, block, table_error=error)
     if wants_fragment():
         return page(200, block, table_message=message)
     flash(message)
-    return see_other(url_for("seals.index"))
+    return see_other(url_for(endpoint))
 
 
 @bp.get("/upload/<token>.png")
@@ -258,19 +260,10 @@ def signature_act():
         abort(400)
     signature_id = request.form.get("signature_id", "")
     if not signature_id:
-        return _signature_table_result("请先在列表中选择签名。", "")
+        return _table_result(_signature_page, "signature_table", "seals.signatures", "请先在列表中选择签名。", "")
     row = service.signature_or_404(_enterprise(), signature_id)
     func, done = actions[op]
-    return _signature_table_result(func(row), done.format(row.name))
-
-
-def _signature_table_result(error, message):
-    if error:
-        return _signature_page(422, "signature_table", table_error=error)
-    if wants_fragment():
-        return _signature_page(200, "signature_table", table_message=message)
-    flash(message)
-    return see_other(url_for("seals.signatures"))
+    return _table_result(_signature_page, "signature_table", "seals.signatures", func(row), done.format(row.name))
 
 
 @bp.get("/signatures/upload/<token>.png")
