@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TEST_POSTGRES_URL ?=
 
-.PHONY: run test test-fast bench system-packages system-packages-test clean
+.PHONY: run test test-fast bench system-packages system-packages-test system-packages-bench clean
 
 run: $(VENV)/.run-installed system-packages
 	$(BIN)/python -m coo.devserver
@@ -19,7 +19,7 @@ test: $(VENV)/.test-installed system-packages-test
 test-fast: $(VENV)/.test-installed system-packages-test
 	$(BIN)/python -m pytest -m "not browser and not slow"
 
-bench: $(VENV)/.test-installed system-packages-test
+bench: $(VENV)/.test-installed system-packages-bench
 	$(BIN)/python -m bench
 
 system-packages:
@@ -27,6 +27,9 @@ system-packages:
 
 system-packages-test:
 	@.ci/system-packages test
+
+system-packages-bench:
+	@.ci/system-packages bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

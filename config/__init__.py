@@ -25,6 +25,8 @@ def _bool(name, default):
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'coo.sqlite3'}")
+    # Connections each process keeps open (a gunicorn sync worker needs one; threads more).
+    DATABASE_POOL_SIZE = _int("DATABASE_POOL_SIZE", 8)
     REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6390/0")
     INSTANCE_PATH = str(INSTANCE)
     # Where rendered layouts, processed seals and exports live (content-addressed files).

@@ -1,37 +1,66 @@
 """The database's lifecycle: bind the proxy from DATABASE_URL, connect per request, migrate.
 
-SQLite (the embedded default) and PostgreSQL (production) are both reached through a URL.
+SQLite (the embedded default) and PostgreSQL (production) are both reached through a URL. Each
+process keeps a small pool (peewee's playhouse.pool): a request or job checks a connection out
+and gives it back, instead of paying a PostgreSQL login (or SQLite open and pragmas) every time.
+A forked child (RQ's work horse, a preloading gunicorn) never uses its parent's connections.
 """
+import os
 from pathlib import Path
 
 from peewee import PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import parse
 from playhouse.migrations import Runner
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from coo.models import database
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def make_database(url: str):
+# Idle pooled connections are closed after this many seconds (PostgreSQL may drop them anyway);
+# a process waits this long for a free connection before the request fails.
+POOL_STALE_SECONDS = 300
+POOL_WAIT_SECONDS = 30
+
+
+def make_database(url: str, pool_size: int = 8):
     """A Peewee database for a URL. SQLite gets WAL and a busy timeout so a web process and a
-    worker can write the same file; PostgreSQL reconnects per request/job."""
+    worker can write the same file."""
+    pool = {"max_connections": pool_size, "stale_timeout": POOL_STALE_SECONDS, "timeout": POOL_WAIT_SECONDS}
     if url.startswith("sqlite"):
         path = url.split("sqlite:///", 1)[1] if "sqlite:///" in url else ":memory:"
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return SqliteDatabase(path, pragmas={
-            "journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000, "synchronous": "normal",
-        }, check_same_thread=False)
+        pragmas = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000, "synchronous": "normal"}
+        if path == ":memory:":   # every connection would be a different empty database
+            return SqliteDatabase(path, pragmas=pragmas, check_same_thread=False)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return PooledSqliteDatabase(path, pragmas=pragmas, check_same_thread=False, **pool)
     if url.startswith(("postgres://", "postgresql://")):
         params = parse(url)
         name = params.pop("database")
-        return PostgresqlDatabase(name, **params)
+        return PooledPostgresqlDatabase(name, **params, **pool)
     raise ValueError(f"unsupported DATABASE_URL: {url}")
 
 
+_inherited = []
+
+
+def _after_fork_in_child():
+    """Give the child a pool of its own. The parent's connections are kept referenced, never
+    closed or used: closing a PostgreSQL connection here would end the parent's session too."""
+    if database.obj is None:
+        return
+    _inherited.append(database.obj)
+    database.initialize(make_database(*database.obj.coo_source))
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def init_app(app):
-    database.initialize(make_database(app.config["DATABASE_URL"]))
+    source = (app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"])
+    database.initialize(make_database(*source))
+    database.obj.coo_source = source
 
     @app.before_request
     def _connect():
@@ -39,8 +68,13 @@ def init_app(app):
 
     @app.teardown_appcontext
     def _close(exc):
-        if not database.is_closed() and not app.config.get("DB_KEEP_OPEN"):
-            database.close()
+        if not database.is_closed():
+            database.close()     # back to the pool
+
+
+def is_postgres(db=None) -> bool:
+    """Whether `db` (default: the bound database) is PostgreSQL, pooled or not."""
+    return isinstance(db if db is not None else database.obj, PostgresqlDatabase)
 
 
 def migrate():

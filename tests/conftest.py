@@ -110,7 +110,8 @@ def _wipe(database):
     tables = [t for t in database.get_tables() if t not in KEEP_TABLES]
     if not tables:
         return
-    if database.obj.__class__.__name__.startswith("Postgres"):
+    from coo.db import is_postgres
+    if is_postgres():
         database.execute_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
     else:
         database.execute_sql("PRAGMA foreign_keys = OFF")

@@ -2,7 +2,7 @@
 import datetime
 
 from coo import enums
-from coo.models import AuditEvent, Card, UserAccount
+from coo.models import AuditEvent, Card, Operator, UserAccount
 
 
 def test_login_page_offers_both_ways_in(client):
@@ -20,6 +20,18 @@ def test_password_login_then_logout(client, operator):
     assert client.get("/home").status_code == 200
     response = operator.logout()
     assert response.status_code == 303 and response.headers["Location"].endswith("/login")
+    assert client.get("/home").status_code == 302
+
+
+def test_a_disabled_person_is_logged_out_and_cannot_log_in_either_way(client, demo, operator, actions):
+    """李晓梅 holds card 8800000000002 and the account hd_op; her operator record is disabled
+    (as the 数据分中心 would do with the card): her open login ends at the next request."""
+    assert client.get("/home").status_code == 200
+    Operator.update(active=False).where(Operator.name == "李晓梅").execute()
+    assert client.get("/home").status_code == 302
+    for response in (actions.login_password("hd_op", demo.DEMO_PASSWORD),
+                     actions.login_card("8800000000002", demo.DEMO_PIN)):
+        assert response.status_code == 422 and "该操作员已被停用" in response.get_data(as_text=True)
     assert client.get("/home").status_code == 302
 
 

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 
 from flask import abort, render_template, request
 from flask_login import LoginManager, UserMixin, current_user
-from peewee import fn
+from peewee import JOIN, fn
 
 from coo import enums
 from coo.clock import today_local, utcnow
-from coo.models import Card, LoginSession, UserAccount, database
+from coo.models import Card, Enterprise, LoginSession, Operator, UserAccount, database
 from coo.security import check_secret, new_token, token_digest
 
 login_manager = LoginManager()
@@ -17,6 +17,7 @@ login_manager = LoginManager()
 LOCKED_CARD_MESSAGE = "该卡已被锁定（连续5次密码错误），请联系当地数据分中心办理解锁。"
 LOCKED_ACCOUNT_MESSAGE = "该账号已被锁定（连续5次密码错误），请联系企业管理员或当地数据分中心解锁。"
 BAD_CARD_MESSAGE = "卡号或卡密码错误。"
+DISABLED_OPERATOR_MESSAGE = "该操作员已被停用，不能登录，请联系本企业法人。"
 BAD_PASSWORD_MESSAGE = "用户名或密码错误。"
 EXPIRED_CARD_MESSAGE = "该卡证书不在有效期内，请联系当地数据分中心。"
 LEGAL_PERSON_ONLY_MESSAGE = "该功能需要使用电子口岸法人卡登录（卡介质登录），请使用法人卡重新登录。"
@@ -76,23 +77,37 @@ class LoginResult:
     error: str = ""
 
 
+def _card_usable(card: Card) -> bool:
+    return (not card.locked and card.valid_from <= today_local() <= card.valid_to
+            and card.holder.active)
+
+
+def _account_usable(account: UserAccount) -> bool:
+    return (account.active and not account.locked
+            and (account.operator is None or account.operator.active))
+
+
 def _load(user_id: str):
+    """Every request: the principal with its enterprise and person, in one query, and only while
+    the login is open (退出 revoked it, whatever the cookie says) and the person may still log in."""
     kind, _, rest = (user_id or "").partition(":")
     pk, _, key = rest.partition(":")
     if not pk.isdigit() or not key:
         return None
-    # The login must still be open: 退出 revoked it, whatever the cookie says.
-    if not LoginSession.select().where((LoginSession.key_digest == token_digest(key))
-                                       & (LoginSession.principal == f"{kind}:{pk}")
-                                       & LoginSession.revoked_at.is_null()).exists():
-        return None
+    open_login = fn.EXISTS(LoginSession.select(LoginSession.id).where(
+        (LoginSession.key_digest == token_digest(key)) & (LoginSession.principal == f"{kind}:{pk}")
+        & LoginSession.revoked_at.is_null()))
     if kind == "card":
-        card = Card.get_or_none(Card.id == int(pk))
-        if card and not card.locked and card.valid_from <= today_local() <= card.valid_to:
+        card = (Card.select(Card, Enterprise, Operator)
+                .join(Enterprise).switch(Card).join(Operator)
+                .where((Card.id == int(pk)) & open_login).first())
+        if card and _card_usable(card):
             return Principal(card=card, session_key=key)
     elif kind == "account":
-        account = UserAccount.get_or_none(UserAccount.id == int(pk))
-        if account and account.active and not account.locked:
+        account = (UserAccount.select(UserAccount, Enterprise, Operator)
+                   .join(Enterprise, JOIN.LEFT_OUTER).switch(UserAccount).join(Operator, JOIN.LEFT_OUTER)
+                   .where((UserAccount.id == int(pk)) & open_login).first())
+        if account and _account_usable(account):
             return Principal(account=account, session_key=key)
     return None
 
@@ -149,6 +164,8 @@ def login_with_card(number: str, pin: str, limit: int = 5) -> LoginResult:
         return LoginResult(error=f"{BAD_CARD_MESSAGE}再错误{left}次该卡将被锁定。")
     if not (card.valid_from <= today_local() <= card.valid_to):
         return LoginResult(error=EXPIRED_CARD_MESSAGE)
+    if not card.holder.active:
+        return LoginResult(error=DISABLED_OPERATOR_MESSAGE)
     Card.update(failed_pin_count=0).where(Card.id == card.id).execute()
     return LoginResult(principal=Principal(card=card))
 
@@ -166,6 +183,8 @@ def login_with_password(username: str, password: str, limit: int = 5) -> LoginRe
         if _count_failure(UserAccount, account.id, "failed_password_count", limit):
             return LoginResult(error=LOCKED_ACCOUNT_MESSAGE)
         return LoginResult(error=BAD_PASSWORD_MESSAGE)
+    if account.operator is not None and not account.operator.active:
+        return LoginResult(error=DISABLED_OPERATOR_MESSAGE)
     UserAccount.update(failed_password_count=0).where(UserAccount.id == account.id).execute()
     return LoginResult(principal=Principal(account=account))
 

@@ -29,8 +29,7 @@ class Refused(Exception):
 
 
 def e_download_types():
-    return list(CertificateType.select().where(CertificateType.e_download)
-                .order_by(CertificateType.sort_order))
+    return [t for t in certificates.certificate_types() if t.e_download]
 
 
 def downloadable(view: View, query=None):
