@@ -51,6 +51,9 @@ class Config:
     CUSTOMS_POLL_INTERVAL_S = _float("CUSTOMS_POLL_INTERVAL_S", 5)
     CUSTOMS_RETRY_BASE_S = _float("CUSTOMS_RETRY_BASE_S", 5)
     CUSTOMS_RETRY_MAX_S = _float("CUSTOMS_RETRY_MAX_S", 300)
+    # An authorisation or exception request that could not be delivered to customs for this
+    # long ends as 失败 ("submit again"); archive requests never give up.
+    CUSTOMS_GIVE_UP_S = _float("CUSTOMS_GIVE_UP_S", 6 * 3600)
 
     # 查看结果 countdown; the server enforces it too.
     AUTH_RESULT_DELAY_S = _int("AUTH_RESULT_DELAY_S", 120)

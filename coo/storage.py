@@ -29,7 +29,10 @@ def put(data: bytes, kind: str, suffix: str) -> tuple[str, str]:
     digest = hashlib.sha256(data).hexdigest()
     relative = f"{kind}/{digest[:2]}/{digest}{suffix}"
     target = root() / relative
-    if not target.exists():
+    if target.exists():
+        # Stored again: its age starts over, so a sweep of old unused files spares it.
+        os.utime(target)
+    else:
         target.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename: a reader never sees half a file, two writers end with the same bytes.
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")

@@ -9,3 +9,4 @@ from jobs import maintenance
 SWEEP_INTERVAL_S = int(os.environ.get("SWEEP_INTERVAL_S", 60))
 
 cron.register(maintenance.sweep, queue_name="default", interval=SWEEP_INTERVAL_S)
+cron.register(maintenance.remove_unsaved_uploads, queue_name="default", interval=3600)

@@ -9,6 +9,11 @@ in the same transaction that marks the row DONE, so two runs of the same exchang
 sweep, a second worker) never apply a receipt twice. No receipt yet: the job schedules itself
 again after `CUSTOMS_POLL_INTERVAL_S`. A GatewayError is recorded (attempts, last_error) and
 retried after an exponential backoff. A lost job is found by the sweep (`coo.services.sweep`).
+
+A request customs never received (still 待发送) of a kind in `GIVE_UP_KINDS` gives up after
+`CUSTOMS_GIVE_UP_S`: the row becomes 失败 and its handler gets a failed receipt saying the
+request did not reach customs, so the user may submit again. Once 已发送, customs has the request
+and its answer is awaited however long it takes.
 """
 import datetime
 import importlib
@@ -18,7 +23,7 @@ from flask import current_app
 
 from coo import enums
 from coo.clock import utcnow
-from coo.customs import HANDLERS, GatewayError, UnknownReference, gateway
+from coo.customs import GIVE_UP_KINDS, HANDLERS, GatewayError, Receipt, UnknownReference, gateway
 from coo.models import CustomsExchange, database
 from coo.queue import enqueue_in
 from jobs import with_app
@@ -52,7 +57,32 @@ def _record(exchange_id, expected, **changes) -> int:
             .execute())
 
 
+def not_delivered_message() -> str:
+    hours = current_app.config["CUSTOMS_GIVE_UP_S"] / 3600
+    return f"连续 {hours:g} 小时无法连接海关，请求未送达海关，请重新提交。"
+
+
+def _gives_up(exchange) -> bool:
+    limit = datetime.timedelta(seconds=current_app.config["CUSTOMS_GIVE_UP_S"])
+    return (exchange.status == S.PENDING and exchange.kind.value in GIVE_UP_KINDS
+            and utcnow() - exchange.created_at >= limit)
+
+
+def _give_up(exchange, error) -> str:
+    """失败, with the kind's failed receipt applied in the same transaction (once)."""
+    now = utcnow()
+    with database.atomic():
+        changed = _record(exchange.id, S.PENDING, status=S.FAILED, last_error=str(error),
+                          completed_at=now, next_poll_at=None)
+        if changed:
+            _handler(exchange.kind)(CustomsExchange.get_by_id(exchange.id),
+                                    Receipt(ok=False, message=not_delivered_message(), at=now))
+    return f"gave up: {error}" if changed else "moved by another run"
+
+
 def _failed(exchange, error) -> str:
+    if _gives_up(exchange):
+        return _give_up(exchange, error)
     _record(exchange.id, exchange.status, last_error=str(error))
     attempts = exchange.attempts + 1
     _again(exchange.id, attempts, backoff(attempts))

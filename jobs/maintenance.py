@@ -16,3 +16,10 @@ def sweep():
     `coo.services.sweep`: the rows say what is still to do."""
     from coo.services import sweep as sweeping
     return sweeping.run()
+
+
+@with_app
+def remove_unsaved_uploads():
+    """Hourly: seal and signature scans uploaded for a preview and never saved."""
+    from coo.services import seals
+    return seals.remove_unsaved_uploads()

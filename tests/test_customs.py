@@ -161,6 +161,48 @@ def test_an_exchange_customs_never_received_is_sent_again(app, demo, worker, mon
     assert row.status == S.DONE and receipts_applied(exchange.id) == 1
 
 
+def _created_hours_ago(exchange, hours):
+    CustomsExchange.update(created_at=utcnow() - datetime.timedelta(hours=hours)).where(
+        CustomsExchange.id == exchange.id).execute()
+
+
+def test_an_authorisation_customs_never_received_fails_after_the_limit_and_may_be_resubmitted(
+        app, demo, monkeypatch):
+    from jobs.customs import run_exchange
+    forget_demo_authorisations()
+    monkeypatch.setitem(app.config, "SIMULATOR_FAILURE_RATE", 1.0)    # customs unreachable
+    auth, seal, sig = _submit(app, HUADONG)
+    exchange = CustomsExchange.get(CustomsExchange.subject_id == auth.id)
+    with app.app_context():
+        queue.redis().flushdb()
+    _created_hours_ago(exchange, 5)
+    assert run_exchange(exchange.id).startswith("retry")          # within the limit: again later
+    assert Authorisation.get_by_id(auth.id).status == enums.ReceiptStatus.PENDING
+    _created_hours_ago(exchange, 7)
+    assert run_exchange(exchange.id).startswith("gave up")
+    row, auth = CustomsExchange.get_by_id(exchange.id), Authorisation.get_by_id(auth.id)
+    assert row.status == S.FAILED and row.completed_at is not None and row.last_error
+    assert auth.status == enums.ReceiptStatus.FAILED
+    assert auth.receipt_message == "连续 6 小时无法连接海关，请求未送达海关，请重新提交。"
+    assert run_exchange(exchange.id) == "nothing to do"
+    # the enterprise is no longer blocked by a request stuck in 待发送
+    with app.test_request_context():
+        assert authorisation.submit(auth.enterprise, "王建国").created
+
+
+def test_an_archive_request_is_retried_however_long_customs_is_unreachable(app, demo, monkeypatch):
+    from jobs.customs import run_exchange
+    monkeypatch.setitem(HANDLERS, "archive", "customs_helpers.count_receipt")
+    monkeypatch.setitem(app.config, "SIMULATOR_FAILURE_RATE", 1.0)
+    with app.app_context():
+        exchange = exchanges.open_exchange(enums.ExchangeKind.ARCHIVE, 11, {"number": "Z"})
+        queue.redis().flushdb()
+    _created_hours_ago(exchange, 72)
+    assert run_exchange(exchange.id).startswith("retry")
+    row = CustomsExchange.get_by_id(exchange.id)
+    assert row.status == S.PENDING and row.attempts == 1 and receipts_applied(exchange.id) == 0
+
+
 def test_open_exchange_refuses_to_enqueue_inside_a_transaction(app, demo):
     from coo.models import database
     with app.app_context(), database.atomic():

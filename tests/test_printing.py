@@ -304,6 +304,35 @@ def test_a_failed_print_shows_the_printers_message_and_may_be_retried(app, clien
     assert print_button(operator, [cert], kind=enums.PrintKind.ORIGINAL).status_code == 303
 
 
+def _list_row(client, cert):
+    """The 证书打印 row of `cert`, as the htmx fragment shows it."""
+    html = client.get(f"/certificates/?number={cert.number}", headers=HX).get_data(as_text=True)
+    row = next(r for r in html.split("<tr>") if f'value="{cert.id}"' in r)
+    return row.split("</tr>")[0]
+
+
+def test_the_list_row_shows_a_job_in_flight_and_where_to_confirm_it(app, client, operator):
+    """A user who closed the print dialog finds the job again from 证书打印: the row says the job
+    is printing, then waits for 是/否, links to the dialog, and offers no second print meanwhile."""
+    cert, = printable(app)
+    _, token = paired_control()
+    row = _list_row(client, cert)
+    assert "print-job-link" not in row and f'form="row-{cert.id}" name="kind" value="original" disabled' not in row
+    print_button(operator, [cert], kind=enums.PrintKind.ORIGINAL)
+    job = PrintJob.get()
+    row = _list_row(client, cert)
+    assert "等待打印控件…" in row and f"/printing/jobs?ids={cert.id}" in row
+    assert all(f'value="{k.value}" disabled' in row for k in enums.PrintKind)
+    printed_by_control(client, token, job.id)
+    row = _list_row(client, cert)
+    assert "已打印，待确认打印结果" in row
+    dialog = client.get(f"/printing/jobs?ids={cert.id}").get_data(as_text=True)
+    assert CONFIRM_START.format(cert.number) in dialog
+    operator.post(f"/printing/jobs/{job.id}/confirm", {"answer": "yes"}, htmx=True)
+    row = _list_row(client, cert)
+    assert "print-job-link" not in row and "已打印" in row
+
+
 # --- 是 / 否 ------------------------------------------------------------------------------------
 
 def _printed_job(app, client, operator, kind=enums.PrintKind.ORIGINAL_AND_COPY):

@@ -248,6 +248,36 @@ def test_body_over_the_request_limit_gets_the_form_back(client, legal_person):
     assert Seal.select().count() == before
 
 
+def test_scans_previewed_but_never_saved_are_removed_after_their_token_expires(app, client, legal_person, demo):
+    import os
+    import time
+    from jobs.maintenance import remove_unsaved_uploads
+
+    def stored(token):
+        with app.test_request_context():
+            upload = seal_service.upload_from_token(_huadong(), "seal", token)
+            return upload and (storage.path(upload.image_path), storage.path(upload.original_path))
+
+    saved_token = _token(_text(_preview(legal_person, scans.round_seal(41.0))))
+    assert _save(legal_person, saved_token, demo.DEMO_PIN).status_code == 204
+    abandoned_token = _token(_text(_preview(legal_person, scans.round_seal(43.0))))
+    abandoned = stored(abandoned_token)
+    with app.app_context():
+        kept = [storage.path(p) for seal in Seal.select() for p in (seal.image_path, seal.original_path)]
+        old = time.time() - seal_service.UPLOAD_MAX_AGE_S - 3 * 3600
+        for root, _, files in os.walk(storage.root()):
+            for name in files:
+                os.utime(os.path.join(root, name), (old, old))
+    fresh_token = _token(_text(_preview(legal_person, scans.round_seal(44.0))))   # uploaded just now
+
+    assert remove_unsaved_uploads() == 2
+    assert not any(path.exists() for path in abandoned)
+    assert client.get(f"/seals/upload/{abandoned_token}.png").status_code == 404
+    assert all(path.exists() for path in kept)                    # every seal's scan and original
+    assert all(path.exists() for path in stored(fresh_token))
+    assert remove_unsaved_uploads() == 0
+
+
 # --- 修改, 停用, 启用, 删除 ----------------------------------------------------------------------------
 
 def _act(actions, op, seal_id, htmx=True):

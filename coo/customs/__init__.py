@@ -56,6 +56,12 @@ HANDLERS: dict[str, str] = {
     "authorisation": "coo.services.authorisation.apply_receipt",
 }
 
+# Kinds whose request, if customs cannot be reached for CUSTOMS_GIVE_UP_S, ends as a failed
+# receipt ("not delivered, submit again"): the user can simply ask again. An archive request is
+# not one of them: a printed certificate must reach customs, so it is retried for as long as it
+# takes (ops see it on /healthz as the oldest open exchange).
+GIVE_UP_KINDS = {"authorisation", "exception"}
+
 
 def gateway() -> Gateway:
     """The gateway `CUSTOMS_GATEWAY` names: "simulator" (embedded, default) or "http"."""

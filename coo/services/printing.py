@@ -242,6 +242,13 @@ def open_jobs(cert_ids):
                          & PrintJob.confirmed_at.is_null()))))
 
 
+def open_job_states(cert_ids) -> dict[int, enums.PrintJobStatus]:
+    """For the 证书打印 list: certificate id -> status of its job in flight (排队/打印中) or of
+    its printed original waiting for 是/否. One query for a page."""
+    query = open_jobs(cert_ids).select(PrintJob.certificate, PrintJob.status).order_by(PrintJob.id)
+    return {job.certificate_id: job.status for job in query}
+
+
 @dataclass
 class CreateResult:
     jobs: list = field(default_factory=list)

@@ -123,6 +123,30 @@ def upload_from_token(enterprise, kind: str, token: str) -> Upload | None:
     return upload
 
 
+STAGED_KINDS = ("seals", "signatures", "uploads")
+
+
+def remove_unsaved_uploads() -> int:
+    """Scans stored by 上传预览 but never saved with a seal or signature: removed once no form
+    token can name them any more (UPLOAD_MAX_AGE_S, plus an hour). Files any seal or signature
+    row names, deleted ones included, stay. Returns how many files were removed."""
+    import time
+    referenced = set()
+    for model in (Seal, Signature):
+        for image_path, original_path in model.select(model.image_path, model.original_path).tuples():
+            referenced.update((image_path, original_path))
+    cutoff = time.time() - UPLOAD_MAX_AGE_S - 3600
+    root = storage.root()
+    removed = 0
+    for kind in STAGED_KINDS:
+        for file in (root / kind).rglob("*"):
+            if (file.is_file() and file.relative_to(root).as_posix() not in referenced
+                    and file.stat().st_mtime < cutoff):
+                file.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
 # --- Queries ------------------------------------------------------------------------------------
 
 def seals_of(enterprise):

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from flask import Blueprint, current_app, request, send_file, url_for
 from flask_login import current_user
 
+from coo import enums
 from coo.clock import utcnow
-from coo.services import audit, certificates, exports
+from coo.services import audit, certificates, exports, printing
 from coo.services.access import current_view
 from coo.services.accounts import enterprise_required
 from coo.web.htmx import render, see_other
@@ -34,18 +35,30 @@ def id_url(endpoint: str):
 
 @dataclass(frozen=True)
 class Row:
-    """One row of 证书展示区: the certificate, its buttons (SPEC 4.4), its 预览/下载副本 link."""
+    """One row of 证书展示区: the certificate, its buttons (SPEC 4.4), its 预览/下载副本 link,
+    and its print job in flight or waiting for 是/否 (None when there is none)."""
     cert: object
     allowed: certificates.AllowedActions
     copy_url: str | None
+    job_status: enums.PrintJobStatus | None = None
+
+    @property
+    def job_label(self) -> str:
+        if self.job_status == enums.PrintJobStatus.DONE:
+            return "已打印，待确认打印结果"
+        return f"{self.job_status.label}…" if self.job_status else ""
 
 
 def _rows(page):
     copy_url = id_url(COPY_ENDPOINT)
+    jobs = printing.open_job_states([cert.id for cert in page.rows]) if page.rows else {}
     rows = []
     for cert in page.rows:
         allowed = certificates.allowed_actions(cert)
-        rows.append(Row(cert, allowed, copy_url(cert.id) if copy_url and allowed.preview_copy else None))
+        if cert.id in jobs:    # the server refuses a second job; say why the buttons are off
+            allowed = certificates.AllowedActions(preview_copy=allowed.preview_copy)
+        rows.append(Row(cert, allowed, copy_url(cert.id) if copy_url and allowed.preview_copy else None,
+                        jobs.get(cert.id)))
     return rows
 
 

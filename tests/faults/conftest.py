@@ -41,8 +41,9 @@ class WorkerProcess:
         options = ["--burst"] if burst else (["--with-scheduler"] if scheduler else [])
         cmd = [str(Path(sys.executable).parent / "rq"), "worker", "--worker-class", "jobs.worker.CooWorker",
                "--url", self.env["REDIS_URL"], *options, *QUEUES]
+        self.log = open(f"/tmp/fw-{time.time_ns()}.log", "w")
         self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
+                                     stderr=self.log, start_new_session=True)
         return self
 
     def children(self):
@@ -75,6 +76,7 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        self.log.close()
 
 
 @pytest.fixture

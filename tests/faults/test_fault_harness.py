@@ -70,3 +70,16 @@ def test_the_database_locked_for_a_moment_delays_but_loses_nothing(app, client, 
     holder.join(timeout=30)
     wait_for(lambda: _count("worker_ping", "locked") == 1, timeout=60, what="the job to finish")
     assert _count("login") == 1 and _count("worker_ping", "locked") == 1
+
+
+def test_a_worker_carries_on_after_redis_restarts_empty(app, workers, redis_control):
+    """Redis crashes and comes back empty: a running worker reconnects by itself (RQ backs off
+    1, 2, 4 s...) and takes new work; nothing has to be restarted by hand."""
+    workers()
+    with app.app_context():
+        queue.enqueue("jobs.maintenance.ping", "before", job_id="ping-before")
+    wait_for(lambda: _count("worker_ping", "before") == 1, what="the worker to run a job")
+    redis_control.restart(down_for=2.0)
+    with app.app_context():
+        queue.enqueue("jobs.maintenance.ping", "after", job_id="ping-after")
+    wait_for(lambda: _count("worker_ping", "after") == 1, timeout=45, what="the worker to run a job after the restart")
