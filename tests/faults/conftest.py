@@ -29,44 +29,64 @@ def wait_for(predicate, timeout=30.0, interval=0.1, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-class WorkerProcess:
-    """`rq worker` exactly as the Procfile starts it, with extra environment (e.g. the
-    simulator's failure rate)."""
+def _children_of(parent_pid):
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent_pid:
+                found.append(int(entry.name))
+    return found
 
-    def __init__(self, env, **extra_env):
+
+class WorkerProcess:
+    """`rq worker` exactly as the Procfile starts it (under `jobs.supervise`; a burst worker
+    runs bare), with extra environment (e.g. the simulator's failure rate). Its output goes to
+    `log_path`, for the reader of a failed test."""
+
+    def __init__(self, env, log_path, **extra_env):
         self.env = dict(os.environ, **env, **{k: str(v) for k, v in extra_env.items()})
+        self.log_path = log_path
         self.proc = None
 
     def start(self, burst=False, scheduler=True):
         options = ["--burst"] if burst else (["--with-scheduler"] if scheduler else [])
-        cmd = [str(Path(sys.executable).parent / "rq"), "worker", "--worker-class", "jobs.worker.CooWorker",
+        bindir = Path(sys.executable).parent
+        cmd = [str(bindir / "rq"), "worker", "--worker-class", "jobs.worker.CooWorker",
                "--url", self.env["REDIS_URL"], *options, *QUEUES]
-        self.log = open(f"/tmp/fw-{time.time_ns()}.log", "w")
-        self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                     stderr=self.log, start_new_session=True)
+        if not burst:
+            cmd = [sys.executable, "-m", "jobs.supervise", *cmd]
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
         return self
+
+    def rq_pid(self):
+        """The `rq worker` process itself (the supervisor's child, or the process we started)."""
+        if self.proc.args[1:3] != ["-m", "jobs.supervise"]:
+            return self.proc.pid
+        wait_for(lambda: _children_of(self.proc.pid), what="the supervised worker to start")
+        return _children_of(self.proc.pid)[0]
 
     def children(self):
         """Pids of the worker's work horses (RQ puts each horse in a session of its own)."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                if int(stat.rsplit(")", 1)[1].split()[1]) == self.proc.pid:
-                    found.append(int(entry.name))
-        return found
+        return _children_of(self.rq_pid())
 
     def kill9(self):
         """kill -9 the worker and its work horse at once: no cleanup, no goodbye to Redis."""
-        for pid in [*self.children(), self.proc.pid]:
+        self._kill([self.proc.pid, *self.children(), self.rq_pid()])   # the supervisor first
+        self.proc.wait(timeout=10)
+
+    @staticmethod
+    def _kill(pids):
+        for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        self.proc.wait(timeout=10)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -74,20 +94,20 @@ class WorkerProcess:
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
+                self.kill9()
 
 
 @pytest.fixture
-def workers(app, test_env):
-    """Start workers with `workers(**env)`; all are stopped at the end of the test."""
+def workers(app, test_env, tmp_path):
+    """Start workers with `workers(**env)`; all are stopped at the end of the test. Their
+    output is in the test's tmp_path (worker-N.log)."""
     from coo.models import database
     started = []
 
     def start(burst=False, scheduler=True, **extra_env):
         database.close()   # the test's own connection must not be shared with anything forked
-        worker = WorkerProcess(test_env, **extra_env).start(burst=burst, scheduler=scheduler)
+        log_path = tmp_path / f"worker-{len(started) + 1}.log"
+        worker = WorkerProcess(test_env, log_path, **extra_env).start(burst=burst, scheduler=scheduler)
         started.append(worker)
         database.connect(reuse_if_open=True)
         return worker

@@ -72,14 +72,36 @@ def test_the_database_locked_for_a_moment_delays_but_loses_nothing(app, client, 
     assert _count("login") == 1 and _count("worker_ping", "locked") == 1
 
 
-def test_a_worker_carries_on_after_redis_restarts_empty(app, workers, redis_control):
-    """Redis crashes and comes back empty: a running worker reconnects by itself (RQ backs off
-    1, 2, 4 s...) and takes new work; nothing has to be restarted by hand."""
-    workers()
+def test_a_worker_carries_on_after_redis_restarts_empty_in_the_middle_of_a_job(app, workers, redis_control):
+    """Redis crashes while a job runs and comes back empty. RQ's worker cannot record the end of
+    the job and quits; `jobs.supervise` (as in the Procfile) starts it again, and new work runs
+    without anyone restarting anything. The job in hand did its work once."""
+    worker = workers()
     with app.app_context():
-        queue.enqueue("jobs.maintenance.ping", "before", job_id="ping-before")
-    wait_for(lambda: _count("worker_ping", "before") == 1, what="the worker to run a job")
-    redis_control.restart(down_for=2.0)
+        queue.enqueue("tests.faults.fault_jobs.slow_mark", "mid", 3, job_id="fault-mid")
+    wait_for(lambda: _count("fault_started", "mid") == 1, what="the job to start")
+    redis_control.restart(down_for=1.0)
+    wait_for(lambda: _count("fault_done", "mid") == 1, what="the job to finish its work")
     with app.app_context():
         queue.enqueue("jobs.maintenance.ping", "after", job_id="ping-after")
-    wait_for(lambda: _count("worker_ping", "after") == 1, timeout=45, what="the worker to run a job after the restart")
+    wait_for(lambda: _count("worker_ping", "after") == 1, timeout=60,
+             what=f"a job to run after the restart (worker log: {worker.log_path})")
+    assert _count("fault_done", "mid") == 1 and worker.proc.poll() is None
+
+
+def test_a_worker_process_that_dies_is_started_again(app, workers):
+    """Whatever ends `rq worker` (here kill -9, in life a Redis error between two steps of
+    a job), its supervisor starts a new one and the queue is served again."""
+    import os
+    import signal
+    worker = workers(scheduler=False)
+    with app.app_context():
+        queue.enqueue("jobs.maintenance.ping", "one", job_id="ping-one")
+    wait_for(lambda: _count("worker_ping", "one") == 1, what="the worker to run a job")
+    dead = worker.rq_pid()
+    os.kill(dead, signal.SIGKILL)
+    wait_for(lambda: worker.rq_pid() != dead, what="a new rq worker")
+    with app.app_context():
+        queue.enqueue("jobs.maintenance.ping", "two", job_id="ping-two")
+    wait_for(lambda: _count("worker_ping", "two") == 1, what=f"the new worker to run a job (log: {worker.log_path})")
+    assert "starting it again in 1 s" in worker.log_path.read_text()
