@@ -24,9 +24,8 @@ def main():
         app = create_app("test", DATABASE_URL=f"sqlite:///{tmp}/bench.sqlite3", STORAGE_PATH=f"{tmp}/storage")
         with app.app_context():
             db.migrate()
-            from coo.services import demo, demo_layouts, layouts
+            from coo.services import demo, layouts
             demo.seed(n_certificates=48)
-            demo_layouts.seed_layouts(enqueue=False)
             # The self-printable certificate with the most goods lines (three in the demo).
             cert = max((c for c in Certificate.select().order_by(Certificate.id)
                         if layouts.layout_blocker(c) is None), key=lambda c: c.goods.count())

@@ -48,10 +48,12 @@ _inherited = []
 def _after_fork_in_child():
     """Give the child a pool of its own. The parent's connections are kept referenced, never
     closed or used: closing a PostgreSQL connection here would end the parent's session too."""
-    if database.obj is None:
+    source = getattr(database.obj, "coo_source", None)
+    if source is None:
         return
     _inherited.append(database.obj)
-    database.initialize(make_database(*database.obj.coo_source))
+    database.initialize(make_database(*source))
+    database.obj.coo_source = source
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -141,3 +141,27 @@ def test_enum_labels_are_the_manuals_words():
     assert enums.PrintStatus.PRINTED.label == "已打印"
     assert enums.LayoutStatus.CUSTOMS_GENERATED.label == "海关端生成"
     assert enums.ArchiveStatus.ARCHIVED.label == "已归档"
+
+
+def test_a_forked_child_never_uses_its_parents_database_connection(app):
+    """RQ forks a work horse per job: the child gets a pool of its own, and the parent's
+    connection (a PostgreSQL session on a shared socket) still works after the child is gone."""
+    import os
+    from coo.models import database
+    database.connect(reuse_if_open=True)
+    parent_connection = database.connection()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:    # the child: answer through the pipe, then leave without any cleanup
+        try:
+            database.connect(reuse_if_open=True)
+            own = database.connection() is not parent_connection
+            works = database.execute_sql("SELECT 1").fetchone()[0] == 1
+            database.close()
+            os.write(write_end, b"ok" if own and works else b"no")
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read_end, 2) == b"ok"
+    assert database.connection() is parent_connection
+    assert database.execute_sql("SELECT 1").fetchone() == (1,)

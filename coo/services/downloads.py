@@ -6,7 +6,7 @@ Downloading the original is like a confirmed print: it is recorded (who, when, f
 original carries a PDF signature (`coo.signing`); the first signed file is kept and served again,
 so every download of one certificate is the same document.
 """
-from coo import enums, signing, storage
+from coo import enums, storage
 from coo.clock import utcnow
 from coo.models import Certificate, CertificateType, DownloadRecord, database
 from coo.services import audit, certificates
@@ -145,6 +145,9 @@ def _signed_original(cert: Certificate) -> str:
              .order_by(DownloadRecord.id).first())
     if first is not None:
         return first.file_path
+    # Imported here: pyHanko and its crypto stack weigh ~45 MiB in every process that loads
+    # them; only the process that signs an original needs them.
+    from coo import signing
     signed = signing.sign_pdf(storage.read(cert.layout_original_path),
                               reason=f"原产地证书正本 {cert.number}（{cert.issuing_office}签发）",
                               location="中国")
