@@ -68,8 +68,13 @@ class WorkerProcess:
         """The `rq worker` process itself (the supervisor's child, or the process we started)."""
         if self.proc.args[1:3] != ["-m", "jobs.supervise"]:
             return self.proc.pid
-        wait_for(lambda: _children_of(self.proc.pid), what="the supervised worker to start")
-        return _children_of(self.proc.pid)[0]
+        found = []
+
+        def started():
+            found[:] = _children_of(self.proc.pid)    # one look: the child may be between lives
+            return found
+        wait_for(started, what="the supervised worker to start")
+        return found[0]
 
     def children(self):
         """Pids of the worker's work horses (RQ puts each horse in a session of its own)."""
