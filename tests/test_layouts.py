@@ -231,6 +231,44 @@ def test_layouts_are_rendered_again_only_when_data_or_authorisation_change(app, 
         assert Certificate.get_by_id(cert.id).layout_original_path == third.layout_original_path
 
 
+def _add_goods(cert, count):
+    line = cert.goods.order_by(GoodsLine.line_no.desc()).first()
+    for k in range(1, count + 1):
+        GoodsLine.create(certificate=cert, line_no=line.line_no + k, marks="N/M",
+                         description=f"CERAMIC TABLEWARE, LOT {k:02d}", hs_code=line.hs_code,
+                         origin_criterion=line.origin_criterion, quantity=line.quantity,
+                         fob_value=line.fob_value, currency=line.currency, invoice_ref=line.invoice_ref)
+
+
+def test_goods_that_do_not_fit_the_goods_boxes_are_never_cut_off(app, authorised, client, operator):
+    """A certificate whose goods run past the bottom of boxes 5-10 gets no self-print layout
+    (a printout missing goods would be refused abroad): 版式状态 stays 海关端生成 with the reason,
+    and 查看解决办法 says to print it at the issuing office. A stored layout of the older data
+    stops being printable too."""
+    with app.app_context():
+        cert = (Certificate.select().where(   # one of hd_op's, still open to a new layout
+            (Certificate.exporter == Enterprise.get(Enterprise.customs_code == "3301960001"))
+            & (Certificate.approved_at > utcnow() - datetime.timedelta(days=180))
+            & (Certificate.print_status == enums.PrintStatus.PENDING)
+            & (Certificate.archive_status == enums.ArchiveStatus.UNARCHIVED)
+            & (Certificate.download_status == enums.DownloadStatus.PENDING)
+            & Certificate.cert_type.in_(["E", "C", "RC"])).order_by(Certificate.id).first())
+        _add_goods(cert, 3)
+        assert layouts.run(cert.id) == "rendered"          # a few more lines still fit, all printed
+        text = _text(storage.read(Certificate.get_by_id(cert.id).layout_original_path))[0]
+        assert "CERAMIC TABLEWARE, LOT 03" in text
+        total = cert.goods.count() + 20
+        _add_goods(cert, 20)
+        assert layouts.run(cert.id) == "blocked"
+    after = Certificate.get_by_id(cert.id)
+    assert after.layout_status == enums.LayoutStatus.CUSTOMS_GENERATED
+    assert after.layout_error.startswith(f"货物共 {total} 项，证书货物栏只能完整打印前 ")
+    assert "请到签证机构打印" in after.layout_error
+    html = client.get(f"/certificates/?number={cert.number}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-reason="layout_refused"' in html and "请到签证机构打印" in html
+    assert client.get(f"/printing/certificates/{cert.id}/copy.pdf").status_code != 200
+
+
 def test_without_a_successful_authorisation_the_layout_waits_with_a_reason(app, demo, worker):
     forget_demo_authorisations()
     with app.app_context():

@@ -295,6 +295,8 @@ REASON_STEPS = {
                  "证书数据已发送至出口原产地证书核查系统，外方可以查询核实。"],
     "layout_not_received": ["版式状态为“接收成功”后才能预览和打印，一般几分钟内完成，请稍后点击查询刷新。",
                             "长时间未接收成功，请拨打服务热线 010-95198。"],
+    "layout_refused": ["该证书请采用现行的打印方式，到签证机构打印。",
+                       "如证书数据有误，请联系签证机构修改；修改后的证书会重新生成版式。"],
     "already_printed": ["该证书正本已打印。如打印失败（断电、卡纸、内容缺失等），请在打印异常申请中提交申请，",
                         "海关回执为“异常处理申请接收成功”后即可重新打印正本。"],
     "filtered": ["该证书可以在列表中查询到，但不符合当前的其他查询条件。",
@@ -343,6 +345,9 @@ def why_not(view: View, number: str, q: ListQuery | None = None) -> Diagnosis | 
                           approved_at=cert.approved_at, authorised_at=since)
     if cert.archive_status == enums.ArchiveStatus.ARCHIVED:
         return _diagnosis("archived", number, f"证书 {number} 已归档，不可打印。")
+    if cert.layout_status != enums.LayoutStatus.RECEIVED and cert.layout_error:
+        return _diagnosis("layout_refused", number,
+                          f"证书 {number} 不能生成自助打印版式：{cert.layout_error}")
     if cert.layout_status != enums.LayoutStatus.RECEIVED:
         return _diagnosis("layout_not_received", number,
                           f"证书 {number} 的版式尚未接收成功（当前版式状态：{cert.layout_status.label}）。")

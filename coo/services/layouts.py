@@ -193,7 +193,15 @@ def run(certificate_id: int) -> str:
                                 layout_updated_at=utcnow())
              .where((Certificate.id == cert.id)
                     & (Certificate.layout_status == enums.LayoutStatus.CUSTOMS_GENERATED)).execute())
-        original, copy = _render_pair(cert, auth)
+        try:
+            original, copy = _render_pair(cert, auth)
+        except LayoutUnavailable as refusal:
+            # E.g. more goods than the boxes hold. A layout stored for older data must not stay
+            # printable either: the certificate goes back to 海关端生成 with the reason.
+            (Certificate.update(layout_status=enums.LayoutStatus.CUSTOMS_GENERATED,
+                                layout_error=str(refusal), layout_updated_at=utcnow())
+             .where(Certificate.id == cert.id).execute())
+            return "blocked"
         original_path, _ = storage.put(original, "layouts", ".pdf")
         copy_path, _ = storage.put(copy, "layouts", ".pdf")
         with database.atomic():
@@ -326,9 +334,54 @@ def stylesheet_text() -> str:
 
 
 def pdf_from_html(html: str) -> bytes:
+    """The PDF of a layout. Refuses (LayoutUnavailable) one whose goods run past the bottom of
+    the goods boxes: a certificate must never be printed with goods cut off."""
     from weasyprint import HTML
     warm = _warm()
     document = HTML(string=html, base_url=Path(current_app.static_folder).resolve().as_uri() + "/",
-                    url_fetcher=warm["fetcher"])
-    return document.write_pdf(stylesheets=warm["css"], font_config=warm["fonts"],
-                              cache=warm["images"])
+                    url_fetcher=warm["fetcher"]).render(stylesheets=warm["css"], font_config=warm["fonts"],
+                                                        cache=warm["images"])
+    fitting, total = goods_fit(document)
+    if fitting < total:
+        raise LayoutUnavailable(
+            f"货物共 {total} 项，证书货物栏只能完整打印前 {fitting} 项。为避免打印出的证书缺少货物，"
+            "本证书不生成自助打印版式，请到签证机构打印（附页）。")
+    return document.write_pdf()
+
+
+def _boxes(box):
+    yield box
+    for child in getattr(box, "children", ()):
+        yield from _boxes(child)
+
+
+def _tag(element) -> str:
+    return element.tag.rsplit("}", 1)[-1]
+
+
+def _is_goods_row(tr) -> bool:
+    """A row of the goods table's body, not its header or the closing asterisks."""
+    return "end-row" not in (tr.get("class") or "").split() and not any(
+        _tag(cell) == "th" for cell in tr)
+
+
+def goods_fit(document, tolerance_pt: float = 0.5) -> tuple[int, int]:
+    """(goods lines laid out wholly inside the goods boxes, goods lines) of a rendered layout:
+    the zone clips what runs past its bottom edge, so compare each row with that edge."""
+    fitting = total = 0
+    for page in document.pages:
+        for box in _boxes(page._page_box):
+            element = getattr(box, "element", None)
+            if (element is None or getattr(box, "element_tag", "") != "div"
+                    or "goods" not in (element.get("class") or "").split()):
+                continue
+            # Rows are counted in the document (rows past the page end may not be laid out at
+            # all) and measured where they were laid out.
+            total += sum(1 for tr in element.iter() if _tag(tr) == "tr" and _is_goods_row(tr))
+            bottom = box.content_box_y() + box.height + tolerance_pt
+            for group in _boxes(box):
+                if type(group).__name__ != "TableRowGroupBox" or group.is_header or group.is_footer:
+                    continue
+                fitting += sum(1 for row in group.children if _is_goods_row(row.element)
+                               and row.position_y + row.margin_height() <= bottom)
+    return fitting, total

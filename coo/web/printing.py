@@ -107,7 +107,8 @@ def status():
 @enterprise_required
 def copy_pdf(certificate_id):
     cert = certificate_or_404(current_view(), certificate_id)
-    if not cert.layout_copy_path:
+    # Only a layout in force: one kept from older data (版式 back to 海关端生成) is not shown.
+    if cert.layout_status != enums.LayoutStatus.RECEIVED or not cert.layout_copy_path:
         abort(404, "副本版式尚未接收成功。")
     from coo import storage
     path = storage.path(cert.layout_copy_path)
