@@ -2,7 +2,8 @@
 included: keyset chunks, joins, labels, dates) divided by bare openpyxl write-only + lxml
 writing the same rows from a Python list. Goal <= 1.2.
 `export_100k_peak_rss_mib`: peak RSS of the process doing our export. Goal <= 100.
-Each side runs in its own fresh process, so neither inherits the other's memory."""
+Each run is a fresh process, so neither side inherits the other's memory; each side runs twice
+and its faster run counts."""
 import json
 import os
 import subprocess
@@ -57,8 +58,14 @@ def _run(side, url):
 def main():
     url = tmp_sqlite("list-100k.sqlite3")
     prepare(url, N)
-    ours = _run("ours", url)
-    bare = _run("bare", url)
+    # The machine is shared: each side runs twice, in the order ours, bare, bare, ours, and the
+    # faster run of each counts (the peak RSS is the larger of ours).
+    runs = {"ours": [], "bare": []}
+    for side in ("ours", "bare", "bare", "ours"):
+        runs[side].append(_run(side, url))
+    ours = dict(min(runs["ours"], key=lambda r: r["seconds"]),
+                peak_mib=max(r["peak_mib"] for r in runs["ours"]))
+    bare = min(runs["bare"], key=lambda r: r["seconds"])
     print(f"# export {ours['rows']} rows: ours {ours['seconds']:.2f}s, bare openpyxl {bare['seconds']:.2f}s", flush=True)
     line("export_100k_vs_bare_openpyxl", f"{ours['seconds'] / bare['seconds']:.3f}", "ratio")
     line("export_100k_peak_rss_mib", f"{ours['peak_mib']:.1f}", "MiB")
