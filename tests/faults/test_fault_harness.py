@@ -105,3 +105,30 @@ def test_a_worker_process_that_dies_is_started_again(app, workers):
         queue.enqueue("jobs.maintenance.ping", "two", job_id="ping-two")
     wait_for(lambda: _count("worker_ping", "two") == 1, what=f"the new worker to run a job (log: {worker.log_path})")
     assert "starting it again in 1 s" in worker.log_path.read_text()
+
+
+def test_a_pooled_connection_the_database_dropped_is_replaced_not_failed(app, client, demo, actions):
+    """PostgreSQL restarted or failed over: the idle connections in a process's pool are dead.
+    The pool checks a connection with a round trip before handing it out, so the next request
+    gets a fresh one instead of an error page."""
+    from coo.db import is_postgres
+    from coo.models import database
+    if not is_postgres():
+        pytest.skip("PostgreSQL only: a SQLite connection is a file, nothing drops it")
+    assert actions.login_password("hd_op", demo.DEMO_PASSWORD).status_code == 303
+    assert client.get("/certificates/").status_code == 200
+    database.close()
+    idle = len(database.obj._connections)
+    assert idle >= 1, "the request gave its connection back to the pool"
+    # From outside the pool: every session of this database is killed, as a restart would.
+    import psycopg2
+    name = database.obj.database
+    admin = psycopg2.connect(dbname="postgres", **database.obj.connect_params)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                       "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+        assert cursor.fetchone()[0] >= idle
+    admin.close()
+    for _ in range(3):
+        assert client.get("/certificates/").status_code == 200
