@@ -112,7 +112,8 @@ def world(app, demo):
         layout, _ = storage.put(_pdf(), "layouts", ".pdf")
     for actor in (Actor("A"), Actor("B"), Actor("X", "A")):
         for cert in own_certificates(w, actor)[:1]:
-            Certificate.update(layout_copy_path=layout).where(Certificate.id == cert.id).execute()
+            Certificate.update(layout_copy_path=layout, layout_status=enums.LayoutStatus.RECEIVED).where(
+                Certificate.id == cert.id).execute()
     return w
 
 

@@ -113,7 +113,8 @@ def test_hostile_text_is_inert_on_every_page(app, client, actions, world, demo):
         cert = own_certificates(world, Actor("A"))[0]
         _, copy = layouts.render_certificate(Certificate.get_by_id(cert.id))
         layout, _ = storage.put(copy, "layouts", ".pdf")
-    Certificate.update(layout_copy_path=layout).where(Certificate.id == cert.id).execute()
+    Certificate.update(layout_copy_path=layout, layout_status=enums.LayoutStatus.RECEIVED).where(
+        Certificate.id == cert.id).execute()
     problems, seen, kinds = [], 0, set()
     gets = [r for r in routes(app) if "GET" in r.methods and r.endpoint != "static"]
     for actor in (Actor("A"), Actor("X", "A")):
