@@ -231,22 +231,21 @@ def test_layouts_are_rendered_again_only_when_data_or_authorisation_change(app, 
         assert Certificate.get_by_id(cert.id).layout_original_path == third.layout_original_path
 
 
-def _add_goods(cert, count):
+def _add_goods(cert, count, what="CERAMIC TABLEWARE"):
     line = cert.goods.order_by(GoodsLine.line_no.desc()).first()
     for k in range(1, count + 1):
         GoodsLine.create(certificate=cert, line_no=line.line_no + k, marks="N/M",
-                         description=f"CERAMIC TABLEWARE, LOT {k:02d}", hs_code=line.hs_code,
+                         description=f"{what}, LOT {k:02d}", hs_code=line.hs_code,
                          origin_criterion=line.origin_criterion, quantity=line.quantity,
                          fob_value=line.fob_value, currency=line.currency, invoice_ref=line.invoice_ref)
 
 
-def test_goods_that_do_not_fit_the_goods_boxes_are_never_cut_off(app, authorised, client, operator):
-    """A certificate whose goods run past the bottom of boxes 5-10 gets no self-print layout
-    (a printout missing goods would be refused abroad): 版式状态 stays 海关端生成 with the reason,
-    and 查看解决办法 says to print it at the issuing office. A stored layout of the older data
-    stops being printable too."""
+def test_goods_that_do_not_fit_boxes_5_to_10_continue_on_an_attached_sheet(app, authorised, artifacts):
+    """A long goods list is never cut off: the front keeps the lines that fit and says where the
+    rest is; the attached sheet (after the overleaf) lists the others under the same column heads
+    with the exporter's seal and signature at their real size. Every line is printed once."""
     with app.app_context():
-        cert = (Certificate.select().where(   # one of hd_op's, still open to a new layout
+        cert = (Certificate.select().where(   # one of 华东's, still open to a new layout
             (Certificate.exporter == Enterprise.get(Enterprise.customs_code == "3301960001"))
             & (Certificate.approved_at > utcnow() - datetime.timedelta(days=180))
             & (Certificate.print_status == enums.PrintStatus.PENDING)
@@ -254,19 +253,59 @@ def test_goods_that_do_not_fit_the_goods_boxes_are_never_cut_off(app, authorised
             & (Certificate.download_status == enums.DownloadStatus.PENDING)
             & Certificate.cert_type.in_(["E", "C", "RC"])).order_by(Certificate.id).first())
         _add_goods(cert, 3)
-        assert layouts.run(cert.id) == "rendered"          # a few more lines still fit, all printed
-        text = _text(storage.read(Certificate.get_by_id(cert.id).layout_original_path))[0]
-        assert "CERAMIC TABLEWARE, LOT 03" in text
-        total = cert.goods.count() + 20
-        _add_goods(cert, 20)
+        assert layouts.run(cert.id) == "rendered"          # a few more lines still fit the front
+        original = storage.read(Certificate.get_by_id(cert.id).layout_original_path)
+        assert len(PdfReader(io.BytesIO(original)).pages) == 2
+        assert "CERAMIC TABLEWARE, LOT 03" in _text(original)[0]
+
+        _add_goods(cert, 30, what="PORCELAIN MUGS")
+        assert layouts.run(cert.id) == "rendered"
+        after = Certificate.get_by_id(cert.id)
+        assert after.layout_status == enums.LayoutStatus.RECEIVED and after.layout_error == ""
+        original, copy = storage.read(after.layout_original_path), storage.read(after.layout_copy_path)
+        (artifacts / f"attached-sheet-{cert.number}.pdf").write_bytes(original)
+        pages = _text(original)
+        assert len(pages) >= 3 and "ATTACHED SHEET" in pages[2] and "Continuation of the goods" not in pages[0]
+        assert "CONTINUED ON THE ATTACHED SHEET" in pages[0]
+        everything = "".join(pages)
+        for k in range(1, 31):
+            assert everything.count(f"PORCELAIN MUGS, LOT {k:02d}") == 1, k     # each line once
+        on_front = [k for k in range(1, 31) if f"MUGS, LOT {k:02d}" in pages[0]]
+        on_sheet = [k for k in range(1, 31) if f"MUGS, LOT {k:02d}" in "".join(pages[2:])]
+        assert on_front and on_sheet and max(on_front) < min(on_sheet)
+        first_continued = min(g.line_no for g in after.goods if f"LOT {min(on_sheet):02d}" in g.description
+                              and g.description.startswith("PORCELAIN"))
+        assert f"ITEMS {first_continued} TO " in pages[0].replace("\n", " ")
+        # the exporter's seal and signature on the attached sheet, at their real size
+        sizes = sorted((round(w), round(h)) for _, _, w, h in _placed_images(original, page_no=len(pages) - 1))
+        assert (round(SEAL_MM), round(SEAL_MM)) in sizes and (round(SIGNATURE_MM[0]), round(SIGNATURE_MM[1])) in sizes
+        copy_pages = _text(copy)
+        assert "ATTACHED SHEET" in copy_pages[2] and "COPY" in copy_pages[2]
+
+
+def test_a_layout_that_cannot_hold_its_goods_is_refused_with_the_reason(app, authorised, client, operator,
+                                                                        monkeypatch):
+    """If even the front's share of the goods does not fit (measured again after the split), no
+    layout: 版式 back to 海关端生成 with the reason, a stored older layout stops being printable,
+    and 查看解决办法 says to print at the issuing office."""
+    with app.app_context():
+        cert = (Certificate.select().where(
+            (Certificate.exporter == Enterprise.get(Enterprise.customs_code == "3301960001"))
+            & (Certificate.approved_at > utcnow() - datetime.timedelta(days=180))
+            & (Certificate.print_status == enums.PrintStatus.PENDING)
+            & (Certificate.archive_status == enums.ArchiveStatus.UNARCHIVED)
+            & (Certificate.download_status == enums.DownloadStatus.PENDING)).order_by(Certificate.id).first())
+        assert layouts.run(cert.id) == "rendered"
+        measures = iter([(5, 10), (2, 4)])     # 5 of 10 fit; after the split, 2 of the front's 4
+        monkeypatch.setattr(layouts, "goods_fit", lambda document: next(measures))
+        GoodsLine.update(description="CHANGED").where(GoodsLine.certificate == cert.id).execute()
         assert layouts.run(cert.id) == "blocked"
     after = Certificate.get_by_id(cert.id)
     assert after.layout_status == enums.LayoutStatus.CUSTOMS_GENERATED
-    assert after.layout_error.startswith(f"货物共 {total} 项，证书货物栏只能完整打印前 ")
-    assert "请到签证机构打印" in after.layout_error
+    assert after.layout_error.startswith("货物共 10 项，证书货物栏和附页都无法完整打印")
     html = client.get(f"/certificates/?number={cert.number}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'data-reason="layout_refused"' in html and "请到签证机构打印" in html
-    assert client.get(f"/printing/certificates/{cert.id}/copy.pdf").status_code != 200
+    assert client.get(f"/printing/certificates/{cert.id}/copy.pdf").status_code == 404
 
 
 def test_without_a_successful_authorisation_the_layout_waits_with_a_reason(app, demo, worker):

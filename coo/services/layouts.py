@@ -233,8 +233,23 @@ def render_certificate(certificate: Certificate) -> tuple[bytes, bytes]:
 
 
 def _render_pair(cert, auth) -> tuple[bytes, bytes]:
-    original_html, copy_html = layout_html(cert, auth)
-    return pdf_from_html(original_html), pdf_from_html(copy_html)
+    """The original and the copy. Goods that do not fit boxes 5-10 continue on an attached
+    sheet: the front keeps the lines that fit and says where the rest is; no line is ever cut
+    off (LayoutUnavailable if even that cannot be laid out)."""
+    template = current_app.jinja_env.get_template(template_name(cert))
+    context = layout_context(cert, auth)
+    original = _document(template.render(context, is_copy=False))
+    fitting, total = goods_fit(original)
+    if fitting < total:
+        on_front = max(fitting - 1, 0)     # one line of room for "continued on the attached sheet"
+        context = dict(context, goods=context["goods"][:on_front], continuation=context["goods"][on_front:])
+        original = _document(template.render(context, is_copy=False))
+        if goods_fit(original)[0] < on_front:
+            raise LayoutUnavailable(
+                f"货物共 {total} 项，证书货物栏和附页都无法完整打印。为避免打印出的证书缺少货物，"
+                "本证书不生成自助打印版式，请到签证机构打印。")
+    copy = _document(template.render(context, is_copy=True))
+    return original.write_pdf(), copy.write_pdf()
 
 
 def _goods(cert):
@@ -254,7 +269,8 @@ def layout_context(cert, auth) -> dict:
     return {
         "cert": cert,
         "ctype": cert.cert_type,
-        "goods": _goods(cert),
+        "goods": _goods(cert),            # the lines on the front ...
+        "continuation": [],               # ... and those on the attached sheet, when they do not fit
         "exporter": cert.exporter,
         "verify_url": url,
         "verify_code": verification_code(cert.number),
@@ -333,20 +349,17 @@ def stylesheet_text() -> str:
     return (Path(current_app.static_folder) / "css" / "layout.css").read_text()
 
 
-def pdf_from_html(html: str) -> bytes:
-    """The PDF of a layout. Refuses (LayoutUnavailable) one whose goods run past the bottom of
-    the goods boxes: a certificate must never be printed with goods cut off."""
+def _document(html: str):
+    """A layout laid out by WeasyPrint (fonts, stylesheet and images warm), not yet a PDF."""
     from weasyprint import HTML
     warm = _warm()
-    document = HTML(string=html, base_url=Path(current_app.static_folder).resolve().as_uri() + "/",
-                    url_fetcher=warm["fetcher"]).render(stylesheets=warm["css"], font_config=warm["fonts"],
-                                                        cache=warm["images"])
-    fitting, total = goods_fit(document)
-    if fitting < total:
-        raise LayoutUnavailable(
-            f"货物共 {total} 项，证书货物栏只能完整打印前 {fitting} 项。为避免打印出的证书缺少货物，"
-            "本证书不生成自助打印版式，请到签证机构打印（附页）。")
-    return document.write_pdf()
+    return HTML(string=html, base_url=Path(current_app.static_folder).resolve().as_uri() + "/",
+                url_fetcher=warm["fetcher"]).render(stylesheets=warm["css"], font_config=warm["fonts"],
+                                                    cache=warm["images"])
+
+
+def pdf_from_html(html: str) -> bytes:
+    return _document(html).write_pdf()
 
 
 def _boxes(box):
