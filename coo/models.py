@@ -264,6 +264,10 @@ class Certificate(BaseModel):
     transport_text = TextField(default="")         # means of transport and route
     departure_date = DateField(null=True)
     remarks = TextField(default="")
+    # Box 13 as approved (Form E; RCEP has the same flags): the layout ticks them.
+    third_party_invoicing = BooleanField(default=False)
+    exhibition = BooleanField(default=False)
+    back_to_back = BooleanField(default=False)      # Form E "Movement Certificate"; RCEP back-to-back
     issue_date = DateField(index=True)             # 签发日期
     issuing_office = CharField(max_length=100)     # 签证机构
     platform = EnumField(enums.Platform, default=enums.Platform.SINGLE_WINDOW)

@@ -101,6 +101,8 @@ def test_the_endpoint_needs_no_csrf_token_but_only_answers_post(client, app):
     ({"approved_at": "yesterday"}, "审批时间格式错误"),
     ({"consignee_text": ""}, "收货人信息不能为空"),
     ({"platform": "fax"}, "未知的申报平台 fax"),
+    ({"third_party_invoicing": "yes"}, "third_party_invoicing：第三方发票应为 true 或 false"),
+    ({"exhibition": 1}, "exhibition：展览应为 true 或 false"),
 ])
 def test_intake_explains_each_bad_field(app, demo, changes, reason):
     fields, errors = intake.validate(record(**changes))

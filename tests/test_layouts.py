@@ -6,6 +6,7 @@ the data or the authorisation changed."""
 import datetime
 import io
 import math
+import re
 import socket
 import subprocess
 import threading
@@ -306,6 +307,25 @@ def test_a_layout_that_cannot_hold_its_goods_is_refused_with_the_reason(app, aut
     html = client.get(f"/certificates/?number={cert.number}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'data-reason="layout_refused"' in html and "请到签证机构打印" in html
     assert client.get(f"/printing/certificates/{cert.id}/copy.pdf").status_code == 404
+
+
+def test_box_13_ticks_what_customs_approved(app, authorised):
+    """Form E box 13: third-party invoicing, exhibition and movement certificate come from the
+    approved data (an importing customs checks them); an unflagged certificate ticks none."""
+    with app.app_context():
+        cert = _cert("E")
+        assert layouts.run(cert.id) == "rendered"
+        plain = _text(storage.read(Certificate.get_by_id(cert.id).layout_original_path))[0]
+        Certificate.update(third_party_invoicing=True, back_to_back=True).where(Certificate.id == cert.id).execute()
+        assert layouts.run(cert.id) == "rendered"       # the flags are part of the layout's data
+        flagged = _text(storage.read(Certificate.get_by_id(cert.id).layout_original_path))[0]
+
+    def ticked(text, label):
+        return re.search(r"X\s*" + re.escape(label), text) is not None
+    for label in ("Third Party Invoicing", "Movement Certificate", "Exhibition"):
+        assert not ticked(plain, label), label
+    assert ticked(flagged, "Third Party Invoicing") and ticked(flagged, "Movement Certificate")
+    assert not ticked(flagged, "Exhibition")
 
 
 def test_without_a_successful_authorisation_the_layout_waits_with_a_reason(app, demo, worker):

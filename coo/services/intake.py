@@ -70,6 +70,15 @@ def _text(record, name, errors, required=True, label=""):
     return value
 
 
+def _flag(record, name, errors, label=""):
+    """An optional yes/no of box 13: absent is no; anything but true/false is refused."""
+    value = record.get(name, False)
+    if not isinstance(value, bool):
+        errors.append(f"{name}：{label}应为 true 或 false")
+        return False
+    return value
+
+
 def _date(record, name, errors, required=True, label=""):
     value = record.get(name)
     if value in (None, ""):
@@ -197,6 +206,9 @@ def validate(record) -> tuple[dict, list[str]]:
         transport_text=_text(record, "transport_text", errors, required=False, label="运输方式及路线"),
         departure_date=_date(record, "departure_date", errors, required=False, label="离港日期"),
         remarks=_text(record, "remarks", errors, required=False, label="备注"),
+        third_party_invoicing=_flag(record, "third_party_invoicing", errors, label="第三方发票"),
+        exhibition=_flag(record, "exhibition", errors, label="展览"),
+        back_to_back=_flag(record, "back_to_back", errors, label="背对背证书"),
         issue_date=_date(record, "issue_date", errors, label="签发日期"),
         issuing_office=_text(record, "issuing_office", errors, label="签证机构"),
         platform=platform,

@@ -95,7 +95,8 @@ def layout_key(cert: Certificate, auth: Authorisation) -> str:
         "certificate": {f: getattr(cert, f) for f in (
             "number", "cert_type_id", "invoice_number", "invoice_date", "exporter_text",
             "consignee_text", "producer_text", "importing_country", "transport_text",
-            "departure_date", "remarks", "issue_date", "issuing_office")},
+            "departure_date", "remarks", "issue_date", "issuing_office", "third_party_invoicing",
+            "exhibition", "back_to_back")},
         "goods": [{f: getattr(g, f) for f in (
             "line_no", "marks", "description", "hs_code", "quantity", "origin_criterion",
             "fob_value", "currency", "invoice_ref")} for g in _goods(cert)],
@@ -282,8 +283,10 @@ def layout_context(cert, auth) -> dict:
                       "width_mm": float(signature.width_mm), "height_mm": float(signature.height_mm),
                       "name": signature.declarant.name},
         "office_en": OFFICES_EN.get(cert.issuing_office, cert.issuing_office),
-        "flags": {"retroactive": retroactive, "back_to_back": cert.cert_type.code == "BR",
-                  "third_party": False, "exhibition": False, "movement": False},
+        "flags": {"retroactive": retroactive,
+                  "back_to_back": cert.back_to_back or cert.cert_type.code == "BR",
+                  "third_party": cert.third_party_invoicing, "exhibition": cert.exhibition,
+                  "movement": cert.back_to_back},
     }
 
 
