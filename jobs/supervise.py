@@ -34,11 +34,14 @@ class Supervisor:
         signal.signal(signal.SIGTERM, self._forward)
         signal.signal(signal.SIGINT, self._forward)
         delay = 1
-        while True:
+        code = 0
+        while not self.stopping:
             started = time.monotonic()
             # A session of its own: a Ctrl-C in the terminal reaches the child once, through us
             # (twice would be RQ's cold shutdown, killing the job in hand).
             self.child = subprocess.Popen(self.command, start_new_session=True)
+            if self.stopping:                 # told to stop while it was starting
+                self.child.send_signal(signal.SIGTERM)
             code = self.child.wait()
             if self.stopping:
                 return code
@@ -52,6 +55,7 @@ class Supervisor:
             if self.stopping:
                 return code
             delay = min(delay * 2, MAX_DELAY_S)
+        return code
 
 
 def main(argv=None) -> int:
