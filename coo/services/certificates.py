@@ -146,15 +146,17 @@ def original_printable(cert) -> bool:
             and (cert.print_status == enums.PrintStatus.PENDING or cert.reprint_allowed))
 
 
-def allowed_actions(cert) -> AllowedActions:
+def allowed_actions(cert, job_open: bool = False) -> AllowedActions:
+    """`job_open`: the certificate has a print job in flight or waiting for 是/否 (printing
+    refuses a second one), so no print button until it is done."""
     received = cert.layout_status == enums.LayoutStatus.RECEIVED
-    original = original_printable(cert)
+    original = original_printable(cert) and not job_open
     return AllowedActions(
         preview_copy=received,
         print_both=original,
         print_original=original,
         # 已归档的证书不可打印 (manual 4.4): the copy too; the preview stays.
-        print_copy=received and is_self_printable(cert),
+        print_copy=received and is_self_printable(cert) and not job_open,
     )
 
 

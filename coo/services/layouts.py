@@ -198,10 +198,14 @@ def run(certificate_id: int) -> str:
             original, copy = _render_pair(cert, auth)
         except LayoutUnavailable as refusal:
             # E.g. more goods than the boxes hold. A layout stored for older data must not stay
-            # printable either: the certificate goes back to 海关端生成 with the reason.
-            (Certificate.update(layout_status=enums.LayoutStatus.CUSTOMS_GENERATED,
-                                layout_error=str(refusal), layout_updated_at=utcnow())
-             .where(Certificate.id == cert.id).execute())
+            # printable either: the certificate goes back to 海关端生成 with the reason, unless
+            # it was printed (or downloaded, archived) meanwhile: what is on paper stays.
+            with database.atomic():
+                if layout_is_final(Certificate.get_by_id(cert.id)):
+                    return "final"
+                (Certificate.update(layout_status=enums.LayoutStatus.CUSTOMS_GENERATED,
+                                    layout_error=str(refusal), layout_updated_at=utcnow())
+                 .where(Certificate.id == cert.id).execute())
             return "blocked"
         original_path, _ = storage.put(original, "layouts", ".pdf")
         copy_path, _ = storage.put(copy, "layouts", ".pdf")

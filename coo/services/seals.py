@@ -8,6 +8,7 @@ path or a size from the client. Saving re-checks every field and the legal-perso
 authorisation changes, the authorisation is marked superseded: 需要重新授权.
 """
 import datetime
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -130,7 +131,6 @@ def remove_unsaved_uploads() -> int:
     """Scans stored by 上传预览 but never saved with a seal or signature: removed once no form
     token can name them any more (UPLOAD_MAX_AGE_S, plus an hour). Files any seal or signature
     row names, deleted ones included, stay. Returns how many files were removed."""
-    import time
     referenced = set()
     for model in (Seal, Signature):
         for image_path, original_path in model.select(model.image_path, model.original_path).tuples():

@@ -54,9 +54,7 @@ def _rows(page):
     jobs = printing.open_job_states([cert.id for cert in page.rows]) if page.rows else {}
     rows = []
     for cert in page.rows:
-        allowed = certificates.allowed_actions(cert)
-        if cert.id in jobs:    # the server refuses a second job; say why the buttons are off
-            allowed = certificates.AllowedActions(preview_copy=allowed.preview_copy)
+        allowed = certificates.allowed_actions(cert, job_open=cert.id in jobs)
         rows.append(Row(cert, allowed, copy_url(cert.id) if copy_url and allowed.preview_copy else None,
                         jobs.get(cert.id)))
     return rows

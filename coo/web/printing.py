@@ -19,7 +19,7 @@ from flask_login import current_user
 from htmx_flask import request as htmx_request
 
 from coo import csrf, enums
-from coo.services import printing
+from coo.services import certificates, printing
 from coo.services.access import certificate_or_404, current_view, visible_certificates
 from coo.services.accounts import enterprise_required
 from coo.services.ratelimit import allow
@@ -107,8 +107,8 @@ def status():
 @enterprise_required
 def copy_pdf(certificate_id):
     cert = certificate_or_404(current_view(), certificate_id)
-    # Only a layout in force: one kept from older data (版式 back to 海关端生成) is not shown.
-    if cert.layout_status != enums.LayoutStatus.RECEIVED or not cert.layout_copy_path:
+    # The 预览/下载副本 rule of the list: only a layout in force (版式 接收成功).
+    if not certificates.allowed_actions(cert).preview_copy or not cert.layout_copy_path:
         abort(404, "副本版式尚未接收成功。")
     from coo import storage
     path = storage.path(cert.layout_copy_path)
