@@ -10,9 +10,9 @@ import subprocess
 import sys
 import time
 
-from bench.support import ROOT, line, prepare, tmp_sqlite
+from bench.support import ROOT, line, prepare, setting, tmp_sqlite
 
-N = int(os.environ.get("BENCH_LIST_N", 100_000))
+N = setting("BENCH_LIST_N", 100_000, 300)
 
 
 def _child(side, url, out):

@@ -8,12 +8,15 @@ production size. The bench database is kept and reused by the next run."""
 import os
 
 from bench.support import (
-    Server, latencies_ms, line, login, fetch, postgres_url, prepare, requests_per_second, tmp_sqlite,
+    Server, latencies_ms, line, login, fetch, postgres_url, prepare, requests_per_second, setting, tmp_sqlite,
 )
 
-N = int(os.environ.get("BENCH_LIST_N", 100_000))
-N_PG_TOTAL = int(os.environ.get("BENCH_PG_N", 1_000_000))
-SECONDS = int(os.environ.get("BENCH_SECONDS", 10))
+# Smoke: enough rows for a full 20-row page of the filtered query (one type of eight, half pending).
+N = setting("BENCH_LIST_N", 100_000, 2_000)
+N_PG_TOTAL = setting("BENCH_PG_N", 1_000_000, 3_000)
+PG_EXPORTERS = setting("BENCH_PG_EXPORTERS", 300, 5)
+SECONDS = setting("BENCH_SECONDS", 10, 1)
+SAMPLES = setting("BENCH_LATENCY_SAMPLES", 200, 20)
 # A typical query: one 证书类别, not yet printed, the fragment htmx asks for.
 QUERY = "/certificates/?type=E&print=pending"
 HX = {"HX-Request": "true"}
@@ -52,11 +55,12 @@ def main():
     line("list_fragment_vs_bare_flask", f"{ours / baseline:.3f}", "ratio")
 
     pg = postgres_url("coo_bench_1m")
-    prepare(pg, N, n_others=N_PG_TOTAL - N, other_exporters=300)
+    prepare(pg, N, n_others=N_PG_TOTAL - N, other_exporters=PG_EXPORTERS)
     server, headers = _fragment_server(pg)
     try:
-        p50, p95 = latencies_ms(server.url + QUERY, headers)
-        deep50, deep95 = latencies_ms(server.url + QUERY + "&page=50", headers, n=100)
+        p50, p95 = latencies_ms(server.url + QUERY, headers, n=SAMPLES, warmup=min(20, SAMPLES))
+        deep50, deep95 = latencies_ms(server.url + QUERY + "&page=50", headers, n=SAMPLES // 2,
+                                      warmup=min(20, SAMPLES))
     finally:
         server.stop()
     line("list_fragment_1m_pg_p50", f"{p50:.1f}", "ms")

@@ -206,8 +206,9 @@ def _pct(values, q):
 
 
 def main():
-    users = int(os.environ.get("LOAD_USERS", 50))
-    seconds = int(os.environ.get("LOAD_SECONDS", 60))
+    from bench.support import setting
+    users = setting("LOAD_USERS", 50, 3)
+    seconds = setting("LOAD_SECONDS", 60, 2)
     stack = Stack()
     try:
         base = stack.start()
