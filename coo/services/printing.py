@@ -233,13 +233,24 @@ def _wake_key(enterprise_id) -> str:
     return f"printcontrol:wake:{enterprise_id}"
 
 
+def open_job_condition():
+    """A job still in flight, or a printed original waiting for 是/否 (as a query condition)."""
+    return (PrintJob.status.in_(UNFINISHED)
+            | ((PrintJob.status == enums.PrintJobStatus.DONE) & PrintJob.kind.in_(ORIGINAL_KINDS)
+               & PrintJob.confirmed_at.is_null()))
+
+
 def open_jobs(cert_ids):
     """Jobs still in flight, or printed originals waiting for 是/否."""
-    return (PrintJob.select()
-            .where(PrintJob.certificate.in_(list(cert_ids))
-                   & (PrintJob.status.in_(UNFINISHED)
-                      | ((PrintJob.status == enums.PrintJobStatus.DONE) & PrintJob.kind.in_(ORIGINAL_KINDS)
-                         & PrintJob.confirmed_at.is_null()))))
+    return PrintJob.select().where(PrintJob.certificate.in_(list(cert_ids)) & open_job_condition())
+
+
+def open_job_status_column(certificate_id):
+    """For the 证书打印 list's one query: the status of the certificate's latest open job (see
+    `open_job_states`), as a correlated subquery on `certificate_id` (e.g. `Certificate.id`)."""
+    return (PrintJob.select(PrintJob.status)
+            .where((PrintJob.certificate == certificate_id) & open_job_condition())
+            .order_by(PrintJob.id.desc()).limit(1))
 
 
 def open_job_states(cert_ids) -> dict[int, enums.PrintJobStatus]:

@@ -3,14 +3,17 @@
 One route serves the page and, for htmx, only its `results` block; the same URL works without
 JavaScript. Rules live in `coo.services.certificates` and `coo.services.exports`.
 """
+import re
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, request, send_file, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 
 from coo import enums
 from coo.clock import utcnow
-from coo.services import audit, certificates, exports, printing
+from coo.services import audit, certificates, exports
 from coo.services.access import current_view
 from coo.services.accounts import enterprise_required
 from coo.web.htmx import render, see_other
@@ -19,6 +22,7 @@ bp = Blueprint("certificates", __name__, url_prefix="/certificates")
 
 PRINT_ENDPOINT = "printing.create_jobs"
 COPY_ENDPOINT = "printing.copy_pdf"
+JOBS_ENDPOINT = "printing.jobs"
 
 
 def id_url(endpoint: str):
@@ -41,22 +45,98 @@ class Row:
     allowed: certificates.AllowedActions
     copy_url: str | None
     job_status: enums.PrintJobStatus | None = None
+    html: Markup = Markup("")          # the row's <tr>, see ROW_HTML
+    form_html: Markup = Markup("")     # the form its print buttons submit, see FORM_HTML
 
     @property
     def job_label(self) -> str:
-        if self.job_status == enums.PrintJobStatus.DONE:
-            return "已打印，待确认打印结果"
-        return f"{self.job_status.label}…" if self.job_status else ""
+        return job_label(self.job_status)
 
 
-def _rows(page):
-    copy_url = id_url(COPY_ENDPOINT)
-    jobs = printing.open_job_states([cert.id for cert in page.rows]) if page.rows else {}
+# The list's hot path: a row is one string format with the certificate's text escaped (Jinja
+# per row cost a third of the request). The table around it is in certificates/index.html.
+ROW_HTML = """
+        <tr>
+          <td><input type="checkbox" name="ids" value="%(id)s" aria-label="选择 %(number)s"%(off_any)s></td>
+          <td>%(index)s</td>
+          <td>%(number)s</td>
+          <td>%(invoice)s</td>
+          <td>%(applicant)s</td>
+          <td>%(exporter)s</td>
+          <td title="%(type_code)s">%(type_name)s</td>
+          <td>%(issued)s</td>
+          <td class="%(layout_class)s">%(layout)s</td>
+          <td>%(archive)s</td>
+          <td class="%(print_class)s">%(printed)s%(job)s</td>
+          <td class="actions">
+            %(copy)s
+            <button type="submit" form="row-%(id)s" name="kind" value="%(both_value)s"%(off_both)s>%(both_label)s</button>
+            <button type="submit" form="row-%(id)s" name="kind" value="%(original_value)s"%(off_original)s>%(original_label)s</button>
+            <button type="submit" form="row-%(id)s" name="kind" value="%(copy_value)s"%(off_copy)s>%(copy_label)s</button>
+          </td>
+        </tr>
+      """
+# The form a row's print buttons submit (forms cannot nest in the table's `print-selected`).
+FORM_HTML = """
+  <form id="row-%(id)s" method="post" action="%(print_url)s" class="row-form">
+    <input type="hidden" name="csrf_token" value="%(token)s"><input type="hidden" name="ids" value="%(id)s">
+  </form>
+  """
+JOB_HTML = '<br><a class="status-wait print-job-link" href="%s?ids=%d">%s</a>'
+COPY_LINK_HTML = '<a class="button" href="%s" target="_blank" rel="noopener">预览/下载副本</a>\n            '
+NO_COPY_HTML = '<button type="button" disabled>预览/下载副本</button>'
+K = enums.PrintKind
+_KINDS = {"both_value": K.ORIGINAL_AND_COPY.value, "both_label": escape(K.ORIGINAL_AND_COPY.label),
+          "original_value": K.ORIGINAL.value, "original_label": escape(K.ORIGINAL.label),
+          "copy_value": K.COPY.value, "copy_label": escape(K.COPY.label)}
+_OFF = {True: "", False: " disabled"}
+_LABEL = {m: str(escape(m.label)) for e in (enums.LayoutStatus, enums.ArchiveStatus, enums.PrintStatus) for m in e}
+_needs_escape = re.compile(r"[&<>\"']").search
+
+
+def _e(text) -> str:
+    """HTML-escaped text, as Jinja's autoescape writes it (most values need nothing)."""
+    text = str(text)
+    return str(escape(text)) if _needs_escape(text) else text
+
+
+def _row_html(c, allowed, copy_url, job_text, index, print_url, jobs_url) -> Markup:
+    """One row of the table: ROW_HTML filled in, every text of the certificate escaped."""
+    printable = bool(print_url)
+    return Markup(ROW_HTML % dict(
+        _KINDS, id=int(c.id), index=index, number=_e(c.number), invoice=_e(c.invoice_number),
+        applicant=_e(c.applicant_name), exporter=_e(c.exporter.name_zh),
+        type_code=_e(c.cert_type.code), type_name=_e(c.cert_type.name_zh),
+        issued=c.issue_date.isoformat() if c.issue_date else "-",
+        layout_class="status-ok" if c.layout_status == enums.LayoutStatus.RECEIVED else "status-wait",
+        layout=_LABEL[c.layout_status], archive=_LABEL[c.archive_status],
+        print_class="status-ok" if c.print_status == enums.PrintStatus.PRINTED else "",
+        printed=_LABEL[c.print_status] + ("（可重新打印）" if c.reprint_allowed else ""),
+        job=JOB_HTML % (_e(jobs_url), int(c.id), _e(job_text)) if job_text and jobs_url else "",
+        copy=COPY_LINK_HTML % _e(copy_url) if copy_url else NO_COPY_HTML,
+        off_any=_OFF[printable and allowed.any_print], off_both=_OFF[printable and allowed.print_both],
+        off_original=_OFF[printable and allowed.print_original], off_copy=_OFF[printable and allowed.print_copy]))
+
+
+def job_label(status: enums.PrintJobStatus | None) -> str:
+    if status == enums.PrintJobStatus.DONE:
+        return "已打印，待确认打印结果"
+    return f"{status.label}…" if status else ""
+
+
+def _rows(page, print_url=None):
+    """The row views of a page. Each row's buttons are one decision (`allowed_actions`), given
+    the row's open print job, which the list query brought along (`ListRow.job_status`)."""
+    make_copy_url = id_url(COPY_ENDPOINT)
+    jobs_url = url_for(JOBS_ENDPOINT) if JOBS_ENDPOINT in current_app.view_functions else None
+    form = {"print_url": _e(print_url), "token": _e(generate_csrf())} if print_url else None
     rows = []
-    for cert in page.rows:
-        allowed = certificates.allowed_actions(cert, job_open=cert.id in jobs)
-        rows.append(Row(cert, allowed, copy_url(cert.id) if copy_url and allowed.preview_copy else None,
-                        jobs.get(cert.id)))
+    for index, cert in enumerate(page.rows, page.first_index):
+        allowed = certificates.allowed_actions(cert, job_open=cert.job_status is not None)
+        copy_url = make_copy_url(cert.id) if make_copy_url and allowed.preview_copy else None
+        html = _row_html(cert, allowed, copy_url, job_label(cert.job_status), index, print_url, jobs_url)
+        form_html = Markup(FORM_HTML % dict(form, id=int(cert.id))) if form and allowed.any_print else Markup("")
+        rows.append(Row(cert, allowed, copy_url, cert.job_status, html, form_html))
     return rows
 
 
@@ -70,7 +150,7 @@ def _render_list(q, status=200):
             diagnosis = certificates.why_not(view, number, q)
     print_url = url_for(PRINT_ENDPOINT) if PRINT_ENDPOINT in current_app.view_functions else None
     return render("certificates/index.html", "results", status, q=q, page=page,
-                  rows=_rows(page) if page else [], diagnosis=diagnosis, print_url=print_url,
+                  rows=_rows(page, print_url) if page else [], diagnosis=diagnosis, print_url=print_url,
                   sync_limit=current_app.config["EXPORT_SYNC_LIMIT"])
 
 
