@@ -5,7 +5,6 @@ writing the same rows from a Python list. Goal <= 1.2.
 Each run is a fresh process, so neither side inherits the other's memory; each side runs twice
 and its faster run counts."""
 import json
-import os
 import subprocess
 import sys
 import time

@@ -97,8 +97,17 @@ def _shell_context():
     view = None
     if current_user.is_authenticated and current_user.enterprise is not None:
         view = current_view()
-    menu = [(label, ep) for label, ep in MENU if ep in current_app.view_functions]
-    return {"view": view, "menu": menu}
+    return {"view": view, "menu": _menu(current_app._get_current_object())}
+
+
+def _menu(app):
+    """The menu items whose blueprint is registered: worked out once per app (every page and
+    fragment renders through this context processor), again only if routes were added."""
+    cached = app.extensions.get("coo_menu")
+    if cached is None or cached[0] != len(app.view_functions):
+        cached = app.extensions["coo_menu"] = (
+            len(app.view_functions), [(label, ep) for label, ep in MENU if ep in app.view_functions])
+    return cached[1]
 
 
 def read_changelog() -> str:
