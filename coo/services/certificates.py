@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from flask import current_app, g
+from flask.globals import _cv_app  # flask==3.1 pinned
 from peewee import SQL, DateTimeField, Select, fn
 
 from coo import enums
@@ -97,7 +98,8 @@ def authorised_since(exporter_id) -> datetime.datetime | None:
     a later re-authorisation (a new seal) changes the seal on the layouts, not which certificates
     are self-printable. Memoised per app context so a list page asks once, not once per row.
     This is the one definition; authorisation and layouts call it."""
-    cache = g.setdefault("coo_authorised_since", {})
+    ctx = _cv_app.get(None)       # the app context's g without the proxy: this runs twice a row
+    cache = (ctx.g if ctx is not None else g).__dict__.setdefault("coo_authorised_since", {})
     if exporter_id not in cache:
         first = _prepared.get("authorised_since", lambda: authorised_since_query(Param("exporter")))
         cache[exporter_id] = Authorisation.receipt_at.python_value(first.scalar(exporter=exporter_id))
