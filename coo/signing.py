@@ -9,8 +9,6 @@ does not match its certificate). A receiver checks the signature against that ce
 """
 import datetime
 import io
-import os
-import tempfile
 from pathlib import Path
 
 from cryptography import x509
@@ -23,6 +21,8 @@ from pyhanko.keys.pemder import load_certs_from_pemder_data, load_private_key_fr
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from coo.security import write_secret_once
 
 FIELD_NAME = "COOriginal"
 DEMO_FILE = "demo-signing.pem"
@@ -55,17 +55,7 @@ def _make_demo(path: Path) -> None:
             .sign(key, hashes.SHA256()))
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()) + cert.public_bytes(serialization.Encoding.PEM)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-    os.chmod(tmp, 0o600)
-    try:
-        os.link(tmp, path)        # fails if another process made it first: keep theirs
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(tmp)
+    write_secret_once(path, pem)
 
 
 def signer() -> signers.SimpleSigner:

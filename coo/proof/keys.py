@@ -13,13 +13,14 @@ SHA-256 of the public key's SubjectPublicKeyInfo, as the EU Digital COVID Certif
 import base64
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
+
+from coo.security import write_secret_once
 
 DEMO_FILE = "verify-key.pem"
 CURRENT, RETIRED = "current", "retired"
@@ -80,17 +81,7 @@ def _make_demo(path: Path) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-    os.chmod(tmp, 0o600)
-    try:
-        os.link(tmp, path)          # another process made it first: keep theirs
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(tmp)
+    write_secret_once(path, pem)
 
 
 def current_key() -> VerifyKey:
