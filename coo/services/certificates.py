@@ -256,7 +256,6 @@ def _approved_at(value):
     return datetime.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-
 class ListRow:
     """One certificate of the 证书打印 list, from a row of the list query (no model instance):
     the attributes the list, its buttons (`allowed_actions`) and 查看解决办法 read, named and
@@ -298,6 +297,7 @@ def _scope(view: View):
 
 def _filter_params(q: ListQuery):
     """The set filters as placeholders: (values by field name, shape, values by placeholder).
+    The shape names each set filter by identity (the fields are module constants) and by name.
     None when a set filter cannot run as parameters (substring matches put their escaped pattern
     in the SQL text): that query is built the ordinary way."""
     params, shape, values = {}, [], {}
@@ -308,12 +308,12 @@ def _filter_params(q: ListQuery):
         if type(f) is Choice or (type(f) is Text and f.match == "exact"):
             params[f.name] = Param(f"f_{f.name}")
             values[f"f_{f.name}"] = value
-            shape.append(f.name)
+            shape.append((id(f), f.name))
         elif type(f) is DateRange and not isinstance(f.column, DateTimeField):
             ends = tuple(Param(f"f_{f.name}_{k}") if v is not None else None for k, v in enumerate(value))
             params[f.name] = ends
             values.update({p.name: v for p, v in zip(ends, value) if p is not None})
-            shape.append((f.name, ends[0] is not None, ends[1] is not None))
+            shape.append((id(f), f.name, ends[0] is not None, ends[1] is not None))
         else:
             return None
     return params, tuple(shape), values

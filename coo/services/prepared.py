@@ -6,8 +6,10 @@ fiftieth). Here a query is written once with named placeholders (`Param("exporte
 the values, rendered to SQL text once per *shape* (which filters are set, agent view or not,
 the database's dialect), and each request only fills the values in:
 
-    prepared = shape_cache.get(key, lambda: Prepared(build_query_with_params()))
-    rows = prepared.tuples(exporter=7, since=..., limit=21)
+    _prepared = ShapeCache()
+    query = _prepared.get(shape_key, lambda: Certificate.select(...).where(
+        (Certificate.exporter == Param("exporter")) & (Certificate.approved_at >= Param("since"))))
+    rows = query.rows(exporter=7, since=since)     # or .tuples(), .scalar(), .instances(...)
 
 Each placeholder remembers the converter peewee would have applied where it stands (e.g. an
 enum column's `db_value`), so a filled value reaches the database exactly as peewee would have
@@ -51,7 +53,8 @@ class _Slot:
 
 
 class Prepared:
-    """A peewee query rendered once; `execute(**values)` runs it with this request's values."""
+    """A peewee query rendered to SQL once; `rows`, `tuples`, `scalar`, `instances` and `objects`
+    run it with this request's values (every Param by name)."""
 
     def __init__(self, query):
         self.query = query
