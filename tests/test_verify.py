@@ -48,7 +48,7 @@ def test_the_qr_address_shows_the_archived_certificates_data(app, client, demo):
     fragment = client.get(path, headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and cert.number in fragment
     assert AuditEvent.select().where((AuditEvent.action == "verify_inquiry") & (AuditEvent.target == cert.number)
-                                     & (AuditEvent.detail == "found")).count() == 2
+                                     & (AuditEvent.detail == "查到已归档证书")).count() == 2
 
 
 def test_wrong_code_unarchived_and_unknown_look_the_same(app, client, demo):
@@ -64,7 +64,7 @@ def test_wrong_code_unarchived_and_unknown_look_the_same(app, client, demo):
     assert pages[0] == pages[1] == pages[2]
     assert "未查询到该证书" in pages[0] and "No certificate found" in pages[0]
     assert AuditEvent.select().where((AuditEvent.action == "verify_inquiry")
-                                     & (AuditEvent.detail == "not found")).count() == 3
+                                     & (AuditEvent.detail == "未查到（编号或核查码不符，或未归档）")).count() == 3
 
 
 def test_more_than_n_inquiries_a_minute_are_refused(app, client, demo):
