@@ -213,3 +213,29 @@ def test_healthz_is_503_when_redis_is_down_and_tells_no_secrets(app, client):
 def test_healthz_needs_no_login_and_no_csrf(app, client):
     assert client.get("/healthz").status_code in (200, 503)
     assert client.get("/healthz").mimetype == "application/json"
+
+
+# --- RQ dashboard ------------------------------------------------------------------------------
+
+def test_compacting_an_empty_queue_in_the_rq_dashboard_is_ok_not_a_500(app, client, ops):
+    """RQ's Queue.compact() RENAMEs the queue's list, which Redis refuses when the queue is empty."""
+    response = client.post("/ops/rq/queue/default/compact", headers={"Origin": "http://localhost"})
+    assert response.status_code == 200 and response.get_json() == {"status": "OK"}
+    with app.app_context():
+        live = queue.enqueue("jobs.maintenance.ping", "live", job_id="ping-live")
+        dead = queue.enqueue("jobs.maintenance.ping", "dead", job_id="ping-dead")
+        queue.redis().delete(dead.key)          # its data expired: only the id is left in the queue
+        assert queue.queue("default").job_ids == ["ping-live", "ping-dead"]
+    response = client.post("/ops/rq/queue/default/compact", headers={"Origin": "http://localhost"})
+    assert response.status_code == 200 and response.get_json() == {"status": "OK"}
+    with app.app_context():
+        assert queue.queue("default").job_ids == [live.id]
+
+
+def test_only_the_dashboard_allows_eval(client, ops):
+    dashboard = client.get("/ops/rq/").headers["Content-Security-Policy"]
+    assert "script-src 'self' 'unsafe-inline' 'unsafe-eval'" in dashboard
+    assert "frame-ancestors 'none'" in dashboard and "object-src 'none'" in dashboard
+    for path in ("/ops/", "/ops/audit", "/login"):
+        policy = client.get(path).headers["Content-Security-Policy"]
+        assert "unsafe-eval" not in policy and "unsafe-inline" not in policy, path
