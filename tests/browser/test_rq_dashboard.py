@@ -50,6 +50,9 @@ def test_ops_see_the_queues_and_the_worker_in_the_rq_dashboard(app, journey, dem
     for name in QUEUES:
         expect(workers).to_contain_text(name)
     journey.shot("后台进程")
+    journey.go("/ops/rq/0/view/jobs/default/finished/8/asc/1")     # the jobs the worker ran
+    expect(page.locator("table#jobs")).to_contain_text("ping-dashboard-default")
+    journey.shot("已完成的任务")
 
 
 def test_the_relaxed_policy_is_the_dashboards_alone(app, journey, demo):
