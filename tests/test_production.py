@@ -21,7 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = "https://coo.example.cn"
 # What the test run exported to os.environ (test settings) must not leak into production.
-INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV")
+INHERITED = ("PATH", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV")
 
 
 def _free_port():
@@ -46,6 +46,8 @@ def production_env(tmp_path, redis_url, **changes):
         "COO_INSTANCE_PATH": str(tmp_path / "instance"),
         "COO_STORAGE_PATH": str(tmp_path / "storage"),
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        # gunicorn 27 puts its control socket under $HOME: one of its own per test
+        "HOME": str(tmp_path),
     })
     for key, value in changes.items():
         if value is None:
