@@ -42,7 +42,8 @@ def production_env(tmp_path, redis_url, **changes):
         "CUSTOMS_GATEWAY": "http",
         "CUSTOMS_HTTP_BASE_URL": "https://gateway.customs.example",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'coo.sqlite3'}",
-        "REDIS_URL": redis_url,
+        # The test server, another database: other tests' jobs are not this deployment's.
+        "REDIS_URL": urllib.parse.urlsplit(redis_url)._replace(path="/2").geturl(),
         "COO_INSTANCE_PATH": str(tmp_path / "instance"),
         "COO_STORAGE_PATH": str(tmp_path / "storage"),
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
@@ -91,6 +92,13 @@ def _wait_until_served(url, proc, log, timeout=60):
     raise AssertionError(f"gunicorn did not answer within {timeout}s:\n{log.read_text()}")
 
 
+def _migrate(env):
+    """`flask --app wsgi coo migrate`, as an operator runs it before a release starts."""
+    migrate = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "coo", "migrate"],
+                             env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert migrate.returncode == 0, migrate.stderr
+
+
 @pytest.fixture
 def gunicorn_production(tmp_path, redis_url):
     """The Procfile's `web:` line, as written, in the production configuration (one worker,
@@ -98,9 +106,7 @@ def gunicorn_production(tmp_path, redis_url):
     port = _free_port()
     env = production_env(tmp_path, redis_url, COO_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1",
                          WEB_THREADS="2", TRUSTED_PROXIES="1")
-    migrate = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "coo", "migrate"],
-                             env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert migrate.returncode == 0, migrate.stderr
+    _migrate(env)
     log = tmp_path / "gunicorn.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(["bash", "-c", "exec " + procfile("web")], env=env, cwd=ROOT,
@@ -150,24 +156,38 @@ def test_production_trusts_exactly_the_configured_proxy_hops(gunicorn_production
     assert rows == [("203.0.113.9",)]
 
 
-def test_the_procfile_worker_starts_in_the_production_configuration(tmp_path, redis_url):
-    """The Procfile's `worker:` line builds the app in production too, and registers in Redis."""
+def test_the_procfile_worker_runs_jobs_in_the_production_configuration(tmp_path, redis_url):
+    """The Procfile's `worker:` line builds the app in production too, registers in Redis and
+    runs a job against the production database."""
     from redis import Redis
-    from rq import Worker
-    env = production_env(tmp_path, redis_url, WORKER_NAME="")
+    from rq import Queue, Worker
+    env = production_env(tmp_path, redis_url)
+    _migrate(env)
     name = f"prod-{secrets.token_hex(4)}"
     command = procfile("worker").replace("rq worker", f"rq worker --name {shlex.quote(name)}", 1)
     log = tmp_path / "worker.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(["bash", "-c", "exec " + command], env=env, cwd=ROOT, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
+    database = env["DATABASE_URL"].split("sqlite:///", 1)[1]
+
+    def pinged():
+        with sqlite3.connect(database) as conn:
+            return conn.execute("SELECT count(*) FROM audit_event WHERE action = 'worker_ping' "
+                                "AND target = ?", (name,)).fetchone()[0]
     try:
-        connection = Redis.from_url(redis_url)
+        connection = Redis.from_url(env["REDIS_URL"])
         deadline = time.monotonic() + 60
         while name not in {w.name for w in Worker.all(connection=connection)}:
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
+        default = Queue("default", connection=connection)
+        default.enqueue("jobs.maintenance.ping", name, job_id=f"ping-{name}")
+        while not pinged():
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        default.delete(delete_jobs=True)
+        connection.close()
     finally:
         proc.terminate()
         proc.wait(timeout=30)
