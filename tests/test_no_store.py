@@ -1,7 +1,8 @@
 """Personal documents are `Cache-Control: no-store`: 预览/下载副本 PDFs (证书打印 and 证书下载), the
 signed original of 下载正本, 导出 workbooks (sync and background), the print control's PDFs, and
 the pages that show certificate data (the list, 出口原产地证书核查). `no-cache` is not enough: a shared
-cache may still store the response. Static assets stay cacheable."""
+cache may still store the response. Static assets and the published verification keys stay
+cacheable."""
 import re
 
 import pytest
@@ -102,8 +103,10 @@ def test_pages_with_certificate_data_are_no_store(app, client, operator, demo):
     assert cert.number in html and "已归档" in html
 
 
-def test_static_assets_stay_cacheable(client):
+def test_static_assets_and_the_published_keys_stay_cacheable(client):
     response = client.get("/static/js/coo.js")
     read(response)
     assert response.status_code == 200
     assert "no-store" not in response.headers.get("Cache-Control", "")
+    keys = client.get("/.well-known/coo-keys.json")
+    assert keys.status_code == 200 and keys.headers["Cache-Control"] == "public, max-age=3600"

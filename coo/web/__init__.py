@@ -41,8 +41,8 @@ def _common_headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     # Private by default: pages, PDFs, exports and signed originals carry certificates and
     # personal data, and "no-cache" (send_file's) still lets a shared cache keep a copy. Only
-    # static assets may be stored.
-    if not (request.endpoint or "").endswith("static"):
+    # static assets, and what a view declares `public` (the published keys), may be stored.
+    if not (request.endpoint or "").endswith("static") and not response.cache_control.public:
         response.headers["Cache-Control"] = "no-store"
     hsts = current_app.config["HSTS_MAX_AGE_S"]
     if hsts:
