@@ -17,6 +17,7 @@ import uuid
 from redis.exceptions import RedisError
 
 from coo import enums
+from coo.db import write_transaction
 from coo.models import CustomsExchange, database
 from coo.queue import enqueue
 
@@ -51,7 +52,7 @@ def open_exchange(kind: enums.ExchangeKind, subject_id: int, payload: dict) -> C
     if database.in_transaction():
         raise RuntimeError("open_exchange() inside a transaction: call create_exchange() in the "
                            "transaction and start() after it commits")
-    with database.atomic():
+    with write_transaction():
         exchange = create_exchange(kind, subject_id, payload)
     start(exchange)
     return exchange
