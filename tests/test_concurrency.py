@@ -90,6 +90,8 @@ def test_five_authorise_presses_make_one_request(app, client, legal_person):
         assert Authorisation.select().where(Authorisation.enterprise == ent).count() == 1
         assert CustomsExchange.select().where(CustomsExchange.kind == enums.ExchangeKind.AUTHORISATION).count() == 1
         assert count_events("authorisation_submitted") == 1
+        # each tab is taken back to the page (the others' notice: 请勿重复提交)
+        assert {status for status, _, _ in results} == {303}
         html = client.get("/authorisation/").get_data(as_text=True)
         assert enums.ReceiptStatus.PENDING.label in html
 
@@ -150,6 +152,9 @@ def test_five_yes_answers_confirm_one_print_and_archive_once(app, client, operat
                                               & (CustomsExchange.subject_id == cert.id)).count() == 1
         assert count_events("print_confirmed") == 1
         assert PrintJob.get_by_id(job.id).confirmed_ok is True
+        # every tab shows the same answer: 已确认打印成功
+        assert {status for status, _, _ in results} == {200}
+        assert all("已确认打印成功" in body.decode() for _, body, _ in results)
 
 
 def test_five_no_answers_record_one_answer_and_archive_nothing(app, client, operator):
@@ -164,6 +169,9 @@ def test_five_no_answers_record_one_answer_and_archive_nothing(app, client, oper
         assert CustomsExchange.select().where(CustomsExchange.kind == enums.ExchangeKind.ARCHIVE).count() == 0
         assert count_events("print_confirmed") == 1
         assert PrintJob.get_by_id(job.id).confirmed_ok is False
+        # every tab is taken to 打印异常申请 with the certificate selected
+        assert {status for status, _, _ in results} == {204}
+        assert all(headers["HX-Redirect"].endswith(f"?selected={cert.number}") for _, _, headers in results)
 
 
 # --- 异常申请 -------------------------------------------------------------------------------------

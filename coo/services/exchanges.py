@@ -6,7 +6,7 @@ Other areas open an exchange in one of two ways:
 
 - `open_exchange(kind, subject_id, payload)` — outside any transaction: creates the row and
   enqueues the job at once;
-- inside your own `database.atomic()` block (the exchange must exist iff your row does):
+- inside your own `coo.db.write_transaction()` block (the exchange must exist iff your row does):
   `create_exchange(...)` in the block, then `start(exchange)` after the block has committed.
   (If the enqueue never happens, e.g. Redis is down, the sweep starts it later.)
 """
