@@ -60,8 +60,15 @@ def test_after_a_kill_9_the_scheduler_runs_again_within_a_minute(app, workers):
 def test_after_a_redis_restart_the_idle_worker_registers_again_and_healthz_is_200(app, client, workers,
                                                                                    redis_control):
     worker = workers()
-    wait_for(lambda: client.get("/healthz").status_code == 200, what="/healthz to see the worker")
-    redis_control.restart(down_for=1.0)        # the worker was waiting for work
+
+    def idle():
+        response = client.get("/healthz")
+        listed = response.get_json()["checks"]["workers"].get("workers", [])
+        return response.status_code == 200 and [w["state"] for w in listed] == ["idle"]
+    wait_for(idle, what="/healthz to see the worker waiting for work")
+    wait_for(lambda: all(_scheduler_locks(app).values()), what="the worker's scheduler to take its locks")
+    pid = worker.rq_pid()
+    redis_control.restart(down_for=1.0)
     restarted_at = time.monotonic()
     assert client.get("/healthz").status_code == 503        # Redis came back empty: no worker listed
 
@@ -76,4 +83,5 @@ def test_after_a_redis_restart_the_idle_worker_registers_again_and_healthz_is_20
     wait_for(lambda: _pinged("after-restart"), timeout=RECOVERY_S - (time.monotonic() - restarted_at),
              what=f"a scheduled job to run after the restart (worker log: {worker.log_path})")
     print(f"scheduling again {time.monotonic() - restarted_at:.1f} s after the restart")
-    assert worker.proc.poll() is None
+    # the same worker process came back (no restart by the supervisor was needed)
+    assert worker.proc.poll() is None and worker.rq_pid() == pid
