@@ -1,7 +1,8 @@
 """证书打印 (manual 4.1, 4.2, 4.4): the 证书查询区 + 证书展示区 list, 查看解决办法, 导出 Excel.
 
 One route serves the page and, for htmx, only its `results` block; the same URL works without
-JavaScript. Rules live in `coo.services.certificates` and `coo.services.exports`.
+JavaScript. What a certificate allows is `coo.services.rules`; the list is
+`coo.services.certificates`, the export `coo.services.exports`.
 """
 from dataclasses import dataclass
 
@@ -10,23 +11,16 @@ from flask_login import current_user
 
 from coo import enums
 from coo.clock import utcnow
-from coo.services import audit, certificates, exports, printing
+from coo.services import audit, certificates, exports, rules
 from coo.services.access import current_view
 from coo.services.accounts import enterprise_required
 from coo.web.htmx import render, see_other
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
 
-PRINT_ENDPOINT = "printing.create_jobs"
-COPY_ENDPOINT = "printing.copy_pdf"
-
-
 def id_url(endpoint: str):
     """url_for(endpoint, <its one int argument>=id) for many ids: built once per request, then
-    formatted per row (url_for per row was a tenth of the list's time). None while the endpoint
-    is not registered."""
-    if endpoint not in current_app.view_functions:
-        return None
+    formatted per row (url_for per row was a tenth of the list's time)."""
     (argument,) = next(current_app.url_map.iter_rules(endpoint)).arguments
     marker = "987654321987"
     head, tail = url_for(endpoint, **{argument: int(marker)}).split(marker)
@@ -35,10 +29,10 @@ def id_url(endpoint: str):
 
 @dataclass(frozen=True)
 class Row:
-    """One row of 证书展示区: the certificate, its buttons (SPEC 4.4), its 预览/下载副本 link,
-    and its print job in flight or waiting for 是/否 (None when there is none)."""
+    """One row of 证书展示区: the certificate, its buttons (SPEC 4.4, from `rules.buttons`), its
+    预览/下载副本 link, and its print job in flight or waiting for 是/否 (None when there is none)."""
     cert: object
-    allowed: certificates.AllowedActions
+    allowed: rules.Buttons
     copy_url: str | None
     job_status: enums.PrintJobStatus | None = None
 
@@ -49,14 +43,15 @@ class Row:
         return f"{self.job_status.label}…" if self.job_status else ""
 
 
-def _rows(page):
-    copy_url = id_url(COPY_ENDPOINT)
-    jobs = printing.open_job_states([cert.id for cert in page.rows]) if page.rows else {}
+def _rows(view, page):
+    copy_url = id_url("printing.copy_pdf")
+    ctx = rules.context(view, page.rows)
     rows = []
     for cert in page.rows:
-        allowed = certificates.allowed_actions(cert, job_open=cert.id in jobs)
-        rows.append(Row(cert, allowed, copy_url(cert.id) if copy_url and allowed.preview_copy else None,
-                        jobs.get(cert.id)))
+        allowed = rules.buttons(cert, ctx)
+        job = ctx.open_job(cert)
+        rows.append(Row(cert, allowed, copy_url(cert.id) if allowed.preview_copy else None,
+                        job[0] if job else None))
     return rows
 
 
@@ -66,11 +61,11 @@ def _render_list(q, status=200):
     if q.ok:
         page = certificates.list_page(view, q)
         number = q.value("number")
-        if number and (not page.rows or not certificates.original_printable(page.rows[0])):
+        if number and (not page.rows or not rules.allows(page.rows[0], view, rules.Action.PRINT_ORIGINAL)):
             diagnosis = certificates.why_not(view, number, q)
-    print_url = url_for(PRINT_ENDPOINT) if PRINT_ENDPOINT in current_app.view_functions else None
     return render("certificates/index.html", "results", status, q=q, page=page,
-                  rows=_rows(page) if page else [], diagnosis=diagnosis, print_url=print_url,
+                  rows=_rows(view, page) if page else [], diagnosis=diagnosis,
+                  print_url=url_for("printing.create_jobs"),
                   sync_limit=current_app.config["EXPORT_SYNC_LIMIT"])
 
 
