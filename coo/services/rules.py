@@ -34,6 +34,7 @@ from flask import g, has_app_context
 from peewee import SQL, fn
 
 from coo import enums
+from coo.clock import to_local
 from coo.models import Authorisation, Certificate, CertificateType, ExceptionApplication, PrintJob
 from coo.services.access import View, active_grant, can_see
 
@@ -130,7 +131,7 @@ TABLE: dict[Code, Entry] = {
         ("出口商需先使用法人卡登录，在印章管理中制作印章和签名，并在授权管理 → 印章签名授权中完成授权。",
          "授权成功之后新申请并审批通过的证书才能在证书打印列表中展示及自助打印。")),
     Code.BEFORE_AUTHORISATION: Entry(
-        "证书 {number} 审批通过的时间早于出口商印章签名授权成功的时间，不能自助打印。",
+        "证书 {number} 审批通过的时间（{approved}）早于出口商印章签名授权成功的时间（{authorised}），不能自助打印。",
         ("印章及申报员签名授权成功之后新申请并审批通过的证书才能自助打印。",
          "授权之前审批通过的证书请采用现行的打印方式。")),
     Code.ARCHIVED: Entry(
@@ -154,7 +155,7 @@ TABLE: dict[Code, Entry] = {
         ("在证书打印中点击该证书的“已打印，待确认打印结果”，如实确认证书是否已打印成功。",
          "若成功请点击“是”，海关将自动进行归档；若失败请点击“否”，并在“打印异常申请”中申请重新打印。")),
     Code.ALREADY_PRINTED: Entry(
-        "证书 {number} 的正本已打印（打印状态：已打印），不能再打印或下载正本。",
+        "证书 {number} 的正本已打印（已自助打印），不能再打印或下载正本。",
         ("如正本未能正常打印（断电、卡纸、内容缺失等），请在“打印异常申请”中提交异常申请，",
          "海关回执为“异常处理申请接收成功”后即可重新打印正本；证书每次异常打印都会记录打印的次数。")),
     Code.ORIGINAL_DOWNLOADED: Entry(
@@ -162,7 +163,7 @@ TABLE: dict[Code, Entry] = {
         ("一份证书只有一份正本：请使用已下载的正本在通关环节使用。",
          "如需再次获取，请在“证书下载”中重新下载该正本（与首次下载的是同一份文件）。")),
     Code.EXCEPTION_SUBMITTED: Entry(
-        "证书 {number} 的打印异常申请已提交，正在等待海关回执。",
+        "证书 {number} 的打印异常申请已提交，正在等待海关回执，请勿重复申请。",
         ("海关回执为“异常处理申请接收成功”后即可在证书打印中重新打印正本，请勿重复申请。",
          "回执结果可在“打印异常申请 → 异常申请记录”中查看。")),
     Code.EXCEPTION_ACCEPTED: Entry(
@@ -369,7 +370,11 @@ def authorised(cert, ctx):
         return reason(Code.NO_AUTHORISATION, cert.number, approved_at=cert.approved_at)
     if cert.approved_at < since:
         return reason(Code.BEFORE_AUTHORISATION, cert.number, approved_at=cert.approved_at,
-                      authorised_at=since)
+                      authorised_at=since, approved=_minute(cert.approved_at), authorised=_minute(since))
+
+
+def _minute(value) -> str:
+    return f"{to_local(value):%Y-%m-%d %H:%M}"
 
 
 def unarchived(cert, ctx):
