@@ -1,5 +1,4 @@
-"""证书打印: which certificates are self-printable, the list and its 查询区, the four buttons a
-certificate allows, and why a typed number is not in the list (查看解决办法).
+"""证书打印: the list and its 查询区, and why a typed number is not in the list (查看解决办法).
 
 What a certificate allows, and why not, is decided in `coo.services.rules` (SPEC section 3:
 self-printable from the exporter's FIRST successful authorisation); this module builds the
