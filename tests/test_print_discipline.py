@@ -165,3 +165,29 @@ def test_no_second_original_by_print_after_a_download(app, client, operator):
     assert print_button(operator, cert, enums.PrintKind.COPY).status_code == 303
     again = operator.post(f"/downloads/{cert.id}/original", token_from="/downloads/")
     assert again.status_code == 200 and again.data == downloaded.data
+
+
+def test_migration_0140_makes_originals_answered_no_or_unanswered_printed(app, client, operator):
+    """Rows from before the rule: 否 (or no answer yet) left them 待打印; the migration makes them
+    已打印 with the print counted, and leaves certificates whose only job was a copy alone."""
+    import importlib.util
+    from pathlib import Path
+    from coo.models import database
+    from coo.clock import utcnow
+    no, waiting, copy_only, yes = printable(app, count=4)
+    for cert, kind, status, ok in ((no, enums.PrintKind.ORIGINAL, enums.PrintJobStatus.CONFIRMED, False),
+                                   (waiting, enums.PrintKind.ORIGINAL_AND_COPY, enums.PrintJobStatus.DONE, None),
+                                   (copy_only, enums.PrintKind.COPY, enums.PrintJobStatus.DONE, None),
+                                   (yes, enums.PrintKind.ORIGINAL, enums.PrintJobStatus.CONFIRMED, True)):
+        PrintJob.create(certificate=cert, enterprise=cert.exporter, kind=kind, status=status, requested_by="李晓梅",
+                        confirmed_ok=ok, confirmed_at=utcnow() if ok is not None else None)
+    Certificate.update(print_status=enums.PrintStatus.PRINTED, print_count=1).where(Certificate.id == yes.id).execute()
+    path = Path(__file__).resolve().parents[1] / "migrations" / "0140_original_sent_is_printed.py"
+    spec = importlib.util.spec_from_file_location("m0140", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    migration.up(None, database.obj)
+    got = {c.id: (c.print_status, c.print_count) for c in Certificate.select().where(
+        Certificate.id.in_([no.id, waiting.id, copy_only.id, yes.id]))}
+    assert got == {no.id: (enums.PrintStatus.PRINTED, 1), waiting.id: (enums.PrintStatus.PRINTED, 1),
+                   copy_only.id: (enums.PrintStatus.PENDING, 0), yes.id: (enums.PrintStatus.PRINTED, 1)}
