@@ -56,12 +56,8 @@ def layout_blocker(cert: Certificate, auth: Authorisation | None = None) -> str 
     return refused.message if refused else None
 
 
-def layout_is_final(cert: Certificate) -> bool:
-    """Printed, downloaded or archived: the stored layout is what was issued; it never changes."""
-    return cert.layout_status == enums.LayoutStatus.RECEIVED and (
-        cert.print_status == enums.PrintStatus.PRINTED
-        or cert.download_status == enums.DownloadStatus.DOWNLOADED
-        or cert.archive_status == enums.ArchiveStatus.ARCHIVED)
+# Printed, downloaded or archived: the stored layout is what was issued (the rules decide).
+layout_is_final = rules.layout_is_final
 
 
 def _stored(relative: str) -> bool:

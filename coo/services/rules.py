@@ -525,6 +525,15 @@ def buttons(certificate, ctx: Context) -> Buttons:
     )
 
 
+def layout_is_final(cert) -> bool:
+    """Printed, downloaded or archived: the stored layout is what was issued; it is never
+    rendered again (the layout worker asks this before it touches one)."""
+    return cert.layout_status == enums.LayoutStatus.RECEIVED and (
+        cert.print_status == enums.PrintStatus.PRINTED
+        or cert.download_status == enums.DownloadStatus.DOWNLOADED
+        or cert.archive_status == enums.ArchiveStatus.ARCHIVED)
+
+
 # --- Not visible: explained by what the view may do ----------------------------------------------
 
 def _not_visible(cert, view: View) -> Reason:
