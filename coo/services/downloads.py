@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from coo import enums, storage
 from coo.clock import utcnow
-from coo.models import Certificate, CertificateType, DownloadRecord, database
+from coo.db import locked, write_transaction
+from coo.models import Certificate, CertificateType, DownloadRecord
 from coo.services import audit, certificates, rules
 from coo.services.access import View, certificate_or_404, visible_certificates
 from coo.services.listquery import Choice, ListQuery, Text, parse_query
@@ -156,8 +157,8 @@ def download_original(view: View, certificate_id, who: str, remote_addr: str = "
     _refuse_original(cert, view)
     path = _signed_original(cert)      # signing is slow-ish: outside the transaction
     exchange = None
-    with database.atomic():
-        cert = Certificate.get_by_id(cert.id)
+    with write_transaction():
+        cert = locked(Certificate.select().where(Certificate.id == cert.id)).get()
         _refuse_original(cert, view)    # asked again: a print may have started meanwhile
         path = _signed_original(cert) if cert.download_status == enums.DownloadStatus.DOWNLOADED else path
         DownloadRecord.create(certificate=cert, enterprise=view.own, who=who, original=True,

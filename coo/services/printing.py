@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from peewee import SqliteDatabase
 from coo import enums
 from coo.clock import utcnow
 from coo.customs import HANDLERS
+from coo.db import lock_rows, write_transaction
 from coo.models import (
-    Certificate, CustomsExchange, Enterprise, PrintControl, PrintJob, database,
+    Certificate, CustomsExchange, Enterprise, PrintControl, PrintJob,
 )
 from coo.queue import redis
 from coo.security import new_token, token_digest
@@ -147,7 +147,7 @@ def pair(code: str, name: str, version: str):
     digest = token_digest(normalise_code(code))
     token = new_token()
     now = utcnow()
-    with database.atomic():
+    with write_transaction():
         taken = (PrintControl.update(token_hash=token_digest(token), pairing_code_hash=None,
                                      paired_at=now, name=(name or "")[:100], version=(version or "")[:32])
                  .where((PrintControl.pairing_code_hash == digest) & (PrintControl.pairing_expires_at > now)
@@ -226,15 +226,14 @@ def create_jobs(view, ids: list[int], kind, who: str) -> CreateResult:
         raise LookupError("certificate not visible")
     certs.sort(key=lambda c: ids.index(c.id))
     result = CreateResult()
-    result.errors = [reason for reason in (refusal(c, kind, rules.context(view, certs)) for c in certs)
-                     if reason]
+    ctx = rules.context(view, certs)
+    result.errors = [reason for reason in (refusal(c, kind, ctx) for c in certs) if reason]
     if result.errors:
         return result
-    # Two tabs pressing 打印正本 at once: the rules are asked again under a lock (the
+    # Two tabs pressing 打印正本 at once: the rules are asked again under the lock (the
     # certificates' rows on PostgreSQL, the write lock on SQLite), then the jobs inserted.
-    with _write_transaction():
-        if database.obj.for_update:
-            list(Certificate.select(Certificate.id).where(Certificate.id.in_(ids)).for_update())
+    with write_transaction():
+        lock_rows(Certificate, *ids)
         fresh = list(Certificate.select().where(Certificate.id.in_(ids)))
         ctx = rules.context(view, fresh)
         result.errors = [reason for reason in (refusal(c, kind, ctx) for c in fresh) if reason]
@@ -248,12 +247,6 @@ def create_jobs(view, ids: list[int], kind, who: str) -> CreateResult:
     key = _wake_key(view.own.id)
     redis().pipeline().lpush(key, "1").expire(key, 60).execute()
     return result
-
-
-def _write_transaction():
-    if isinstance(database.obj, SqliteDatabase):
-        return database.obj.atomic("IMMEDIATE")
-    return database.atomic()
 
 
 def take_next_job(control):
@@ -315,7 +308,7 @@ def report(control, job_id: int, ok: bool, message: str, printer: str):
     if job is None:
         return None
     status = enums.PrintJobStatus.DONE if ok else enums.PrintJobStatus.FAILED
-    with database.atomic():
+    with write_transaction():
         moved = (PrintJob.update(status=status, message=(message or "")[:2000], printer=(printer or "")[:200],
                                  finished_at=utcnow())
                  .where((PrintJob.id == job.id) & (PrintJob.status == enums.PrintJobStatus.PRINTING))
@@ -348,7 +341,7 @@ def expire_stale_jobs() -> int:
         (PrintJob.status == enums.PrintJobStatus.PRINTING) & (PrintJob.taken_at < now - limit))
     for job in list(stale):
         original = job.kind in ORIGINAL_KINDS
-        with database.atomic():
+        with write_transaction():
             moved = (PrintJob.update(status=enums.PrintJobStatus.DONE if original else enums.PrintJobStatus.FAILED,
                                      message=STALE_TAKEN, finished_at=now)
                      .where((PrintJob.id == job.id) & (PrintJob.status == enums.PrintJobStatus.PRINTING))
@@ -412,7 +405,7 @@ def confirm(view, job, ok: bool, who: str) -> bool:
     from coo.services.exchanges import start
     now = utcnow()
     exchange = None
-    with database.atomic():
+    with write_transaction():
         answered = (PrintJob.update(status=enums.PrintJobStatus.CONFIRMED, confirmed_at=now, confirmed_ok=ok)
                     .where((PrintJob.id == job.id) & (PrintJob.status == enums.PrintJobStatus.DONE)
                            & PrintJob.confirmed_at.is_null() & PrintJob.kind.in_(ORIGINAL_KINDS))
