@@ -29,7 +29,6 @@ def init_app(app):
     app.jinja_env.filters["local_dt"] = _local_dt
     app.jinja_env.filters["local_date"] = _local_date
     app.jinja_env.globals["enums"] = enums
-    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.context_processor(_shell_context)
 
 
@@ -85,7 +84,7 @@ def _local_date(value):
     return value.strftime("%Y-%m-%d") if value else "-"
 
 
-# The manual's menu. An area appears once its blueprint is registered.
+# The manual's menu.
 MENU = (
     ("使用说明", "home.index"),
     ("印章管理", "seals.index"),
@@ -98,22 +97,11 @@ MENU = (
 
 
 def _shell_context():
-    from flask import current_app
     from coo.services.access import current_view
     view = None
     if current_user.is_authenticated and current_user.enterprise is not None:
         view = current_view()
-    return {"view": view, "menu": _menu(current_app._get_current_object())}
-
-
-def _menu(app):
-    """The menu items whose blueprint is registered: worked out once per app (every page and
-    fragment renders through this context processor), again only if routes were added."""
-    cached = app.extensions.get("coo_menu")
-    if cached is None or cached[0] != len(app.view_functions):
-        cached = app.extensions["coo_menu"] = (
-            len(app.view_functions), [(label, ep) for label, ep in MENU if ep in app.view_functions])
-    return cached[1]
+    return {"view": view, "menu": MENU}
 
 
 def read_changelog() -> str:

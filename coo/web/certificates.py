@@ -1,7 +1,8 @@
 """证书打印 (manual 4.1, 4.2, 4.4): the 证书查询区 + 证书展示区 list, 查看解决办法, 导出 Excel.
 
 One route serves the page and, for htmx, only its `results` block; the same URL works without
-JavaScript. Rules live in `coo.services.certificates` and `coo.services.exports`.
+JavaScript. What a certificate allows is `coo.services.rules`; the list is
+`coo.services.certificates`, the export `coo.services.exports`.
 """
 import re
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from markupsafe import Markup, escape
 
 from coo import enums
 from coo.clock import utcnow
-from coo.services import audit, certificates, exports
+from coo.services import audit, certificates, exports, rules
 from coo.services.access import current_view
 from coo.services.accounts import enterprise_required
 from coo.web.htmx import render, see_other
@@ -31,39 +32,34 @@ def _urls() -> dict:
     return current_app.extensions.setdefault("coo_list_urls", {})
 
 
-def static_url(endpoint: str) -> str | None:
-    """url_for(endpoint) (no arguments), or None while the endpoint is not registered."""
+def static_url(endpoint: str) -> str:
+    """url_for(endpoint) (no arguments), built once per app and script root."""
     key = (endpoint, request.script_root)
     urls = _urls()
     if key not in urls:
-        urls[key] = url_for(endpoint) if endpoint in current_app.view_functions else None
+        urls[key] = url_for(endpoint)
     return urls[key]
 
 
 def id_url(endpoint: str):
     """url_for(endpoint, <its one int argument>=id) for many ids: the URL is built once, then
-    formatted per row (url_for per row was a tenth of the list's time). None while the endpoint
-    is not registered."""
+    formatted per row (url_for per row was a tenth of the list's time)."""
     key = (endpoint, request.script_root, "id")
     urls = _urls()
     if key not in urls:
-        urls[key] = None
-        if endpoint in current_app.view_functions:
-            (argument,) = next(current_app.url_map.iter_rules(endpoint)).arguments
-            marker = "987654321987"
-            urls[key] = tuple(url_for(endpoint, **{argument: int(marker)}).split(marker))
-    if urls[key] is None:
-        return None
+        (argument,) = next(current_app.url_map.iter_rules(endpoint)).arguments
+        marker = "987654321987"
+        urls[key] = tuple(url_for(endpoint, **{argument: int(marker)}).split(marker))
     head, tail = urls[key]
     return lambda certificate_id: f"{head}{int(certificate_id)}{tail}"
 
 
 @dataclass(frozen=True)
 class Row:
-    """One row of 证书展示区: the certificate, its buttons (SPEC 4.4), its 预览/下载副本 link,
-    and its print job in flight or waiting for 是/否 (None when there is none)."""
+    """One row of 证书展示区: the certificate, its buttons (SPEC 4.4, from `rules.buttons`), its
+    预览/下载副本 link, and its print job in flight or waiting for 是/否 (None when there is none)."""
     cert: object
-    allowed: certificates.AllowedActions
+    allowed: rules.Buttons
     copy_url: str | None
     job_status: enums.PrintJobStatus | None = None
     html: Markup = Markup("")          # the row's <tr>, see ROW_HTML
@@ -140,11 +136,19 @@ def _e(text) -> str:
     return str(escape(text)) if _needs_escape(text) else text
 
 
+def _off_original(allowed) -> str:
+    """A disabled original button says why (the rules' reason) when the user points at it."""
+    if allowed.print_original:
+        return ""
+    reason = allowed.original_reason
+    return f' disabled title="{_e(reason.message)}"' if reason is not None else " disabled"
+
+
 def _row_html(c, allowed, copy_url, job_text, index, print_url, jobs_url) -> Markup:
     """One row of the table: ROW_HTML filled in, every text of the certificate escaped."""
-    printable = bool(print_url)
     number = _e(c.number)
-    off_any = _OFF[printable and allowed.any_print]
+    off_any = _OFF[allowed.any_print]
+    off_original = _off_original(allowed)
     # In the order of ROW_HTML's fields (_ROW_FIELDS, checked at import).
     return Markup(_ROW_POSITIONAL % (
         c.id, number, off_any, index, number, _e(c.invoice_number), _e(c.applicant_name),
@@ -156,8 +160,7 @@ def _row_html(c, allowed, copy_url, job_text, index, print_url, jobs_url) -> Mar
         _LABEL[c.print_status] + ("（可重新打印）" if c.reprint_allowed else ""),
         JOB_HTML % (_e(jobs_url), c.id, _e(job_text)) if job_text and jobs_url else "",
         COPY_LINK_HTML % _e(copy_url) if copy_url else NO_COPY_HTML,
-        c.id, _OFF[printable and allowed.print_both], c.id, _OFF[printable and allowed.print_original],
-        c.id, _OFF[printable and allowed.print_copy]))
+        c.id, off_original, c.id, off_original, c.id, _OFF[allowed.print_copy]))
 
 
 # _row_html fills ROW_HTML by position: these are its fields in order (a change to ROW_HTML must
@@ -177,18 +180,19 @@ def job_label(status: enums.PrintJobStatus | None) -> str:
 _NO_FORM = Markup("")
 
 
-def _rows(page, print_url=None):
-    """The row views of a page. Each row's buttons are one decision (`allowed_actions`), given
-    the row's open print job, which the list query brought along (`ListRow.job_status`)."""
+def _rows(view, page, print_url):
+    """The row views of a page. Each row's buttons are the rules' decision (`rules.buttons`, the
+    page's open print jobs loaded in one query); the job label is the list query's column."""
     make_copy_url = id_url(COPY_ENDPOINT)
     jobs_url = static_url(JOBS_ENDPOINT)
-    form = {"print_url": _e(print_url), "token": _e(generate_csrf())} if print_url else None
+    form = {"print_url": _e(print_url), "token": _e(generate_csrf())}
+    ctx = rules.context(view, page.rows)
     rows = []
     for index, cert in enumerate(page.rows, page.first_index):
-        allowed = certificates.allowed_actions(cert, job_open=cert.job_status is not None)
-        copy_url = make_copy_url(cert.id) if make_copy_url and allowed.preview_copy else None
+        allowed = rules.buttons(cert, ctx)
+        copy_url = make_copy_url(cert.id) if allowed.preview_copy else None
         html = _row_html(cert, allowed, copy_url, job_label(cert.job_status), index, print_url, jobs_url)
-        form_html = Markup(FORM_HTML % dict(form, id=cert.id)) if form and allowed.any_print else _NO_FORM
+        form_html = Markup(FORM_HTML % dict(form, id=cert.id)) if allowed.any_print else _NO_FORM
         rows.append(Row(cert, allowed, copy_url, cert.job_status, html, form_html))
     return rows
 
@@ -199,10 +203,10 @@ def _render_list(q, status=200):
     if q.ok:
         page = certificates.list_page(view, q)
         number = q.value("number")
-        if number and (not page.rows or not certificates.original_printable(page.rows[0])):
+        if number and (not page.rows or not rules.allows(page.rows[0], view, rules.Action.PRINT_ORIGINAL)):
             diagnosis = certificates.why_not(view, number, q)
     print_url = static_url(PRINT_ENDPOINT)
-    rows = _rows(page, print_url) if page else []
+    rows = _rows(view, page, print_url) if page else []
     return render("certificates/index.html", "results", status, q=q, page=page, rows=rows,
                   rows_html=Markup("".join(row.html for row in rows)),
                   row_forms_html=Markup("".join(row.form_html for row in rows)),
