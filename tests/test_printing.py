@@ -11,6 +11,7 @@ from coo.clock import utcnow
 from coo.models import (
     AuditEvent, Certificate, CustomsExchange, Enterprise, PrintControl, PrintJob,
 )
+from coo.printcontrol import VERSION
 from coo.services import printing
 from coo.services.access import ACTING_FOR_KEY
 from coo.customs import Receipt
@@ -68,7 +69,7 @@ def test_control_below_the_minimum_version_is_too_old(app, client, operator):
     cert, = printable(app)
     control, token = paired_control(version="1.0.0")
     assert api(client, "post", "/heartbeat", token, json={"version": "1.1.9", "printers": ["PDF"]}).get_json() == {
-        "min_version": "1.2.0", "outdated": True}
+        "min_version": "1.2.0", "outdated": True, "api": ""}
     response = print_button(operator, [cert])
     html = response.get_data(as_text=True)
     assert response.status_code == 409
@@ -140,7 +141,7 @@ def test_downloaded_control_runs_on_a_plain_python(app, client, operator, tmp_pa
     # Debian's own python3, isolated: no Flask, no venv, only the standard library.
     result = subprocess.run(["/usr/bin/python3", "-I", str(pyz), "--version"], capture_output=True, text=True,
                             cwd=tmp_path)
-    assert result.returncode == 0 and "1.3.0" in result.stdout
+    assert result.returncode == 0 and VERSION in result.stdout
     result = subprocess.run(["/usr/bin/python3", "-I", str(pyz), "--config", str(tmp_path / "c.json"), "run"],
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 2 and "尚未配对" in result.stderr

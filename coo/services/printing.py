@@ -30,7 +30,7 @@ from coo.models import (
 )
 from coo.queue import redis
 from coo.security import new_token, token_digest
-from coo.services import audit, sweep
+from coo.services import audit, printwake, sweep
 from coo.services.access import visible_certificates
 
 HANDLERS[enums.ExchangeKind.ARCHIVE.value] = "coo.services.printing.apply_archive_receipt"
@@ -182,7 +182,13 @@ def heartbeat(control, version: str, printers) -> dict:
     (PrintControl.update(version=(version or "")[:32], printers=json.dumps(printers, ensure_ascii=False),
                          last_heartbeat_at=utcnow())
      .where(PrintControl.id == control.id).execute())
-    return {"min_version": current_app.config["PRINT_CONTROL_MIN_VERSION"], "outdated": is_outdated(version)}
+    return {"min_version": current_app.config["PRINT_CONTROL_MIN_VERSION"], "outdated": is_outdated(version),
+            "api": control_api_url()}
+
+
+def control_api_url() -> str:
+    """Where a paired control sends its calls ('' = the address it paired with)."""
+    return current_app.config.get("PRINT_CONTROL_API_URL", "").rstrip("/")
 
 
 # --- what may be printed ----------------------------------------------------------------------
@@ -228,10 +234,6 @@ def refusal(cert, kind) -> str:
 
 
 # --- jobs -------------------------------------------------------------------------------------
-
-def _wake_key(enterprise_id) -> str:
-    return f"printcontrol:wake:{enterprise_id}"
-
 
 def open_jobs(cert_ids):
     """Jobs still in flight, or printed originals waiting for 是/否."""
@@ -292,8 +294,7 @@ def create_jobs(view, ids: list[int], kind, who: str) -> CreateResult:
                                                requested_by=who))
     for job in result.jobs:
         audit.record("print_requested", job.certificate.number, f"{kind.label}（任务 {job.id}）")
-    key = _wake_key(view.own.id)
-    redis().pipeline().lpush(key, "1").expire(key, 60).execute()
+    printwake.notify(redis(), view.own.id)
     return result
 
 
@@ -319,15 +320,25 @@ def take_next_job(control):
 
 
 def wait_for_job(control, wait_s: float):
-    """Long-poll: a job as soon as one is queued, or None after `wait_s` seconds. The page wakes
-    the waiting request through a Redis list; the database stays the truth."""
+    """Long-poll: a job as soon as one is queued, or None after `wait_s` seconds (at most
+    PRINT_CONTROL_LONG_POLL_S). While it waits the request holds no database connection (it goes
+    back to the pool) and no Redis connection of its own: the process's one listener
+    (`printwake`) wakes it when `create_jobs` says a job of its enterprise is queued. The
+    database stays the truth: every wake-up, and the end of the wait, looks there."""
     deadline = time.monotonic() + max(0.0, min(wait_s, current_app.config["PRINT_CONTROL_LONG_POLL_S"]))
-    while True:
-        job = take_next_job(control)
-        remaining = deadline - time.monotonic()
-        if job is not None or remaining <= 0:
-            return job
-        redis().blpop([_wake_key(control.enterprise_id)], timeout=max(0.1, min(remaining, 5.0)))
+    waker = printwake.waker(current_app.config["REDIS_URL"])
+    event = waker.register(control.enterprise_id)
+    try:
+        while True:
+            job = take_next_job(control)
+            remaining = deadline - time.monotonic()
+            if job is not None or remaining <= 0:
+                return job
+            database.close()          # back to the pool while we sleep
+            waker.wait(event, remaining)
+            database.connect(reuse_if_open=True)
+    finally:
+        waker.unregister(control.enterprise_id, event)
 
 
 def job_payload(job) -> dict:

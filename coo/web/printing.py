@@ -259,7 +259,8 @@ def api_pair():
                                    str(data.get("version", "")))
     if control is None:
         return jsonify(error="配对码无效或已过期，请在打印控件页面重新生成。"), 404
-    return jsonify(token=token, enterprise=control.enterprise.name_zh, control_id=control.id)
+    return jsonify(token=token, enterprise=control.enterprise.name_zh, control_id=control.id,
+                   api=printing.control_api_url())
 
 
 @api.post("/heartbeat")
