@@ -66,8 +66,8 @@ class ControlProcess:
         (tmp / "control-tmp").mkdir(exist_ok=True)
         (tmp / "home").mkdir(exist_ok=True)
         self.config = tmp / "control.json"
-        env = dict(os.environ, TMPDIR=str(tmp / "control-tmp"), HOME=str(tmp / "home"), PYTHONUNBUFFERED="1",
-                   **(env or {}))
+        env = dict(os.environ, **{"TMPDIR": str(tmp / "control-tmp"), "HOME": str(tmp / "home"),
+                                  "PYTHONUNBUFFERED": "1", **(env or {})})
         cmd = cmd or [sys.executable, "-m", "coo.printcontrol", "--config", str(self.config), *args]
         self.proc = subprocess.Popen(cmd, cwd=cwd or ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
