@@ -83,7 +83,7 @@ def _wait_port(port, timeout=60, proc=None):
                 return
         except OSError:
             if proc is not None and proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read()[-2000:] if proc.stderr else "process ended")
+                raise RuntimeError("the process ended before it listened")
             time.sleep(0.2)
     raise RuntimeError(f"nothing listens on {port}")
 
@@ -96,9 +96,10 @@ class Procfile:
                                             for l in (ROOT / "Procfile").read_text().splitlines()) if m)
         environ = dict(os.environ, **env)
         environ["PATH"] = f"{BIN}{os.pathsep}{environ.get('PATH', '')}"
-        self.proc = subprocess.Popen(["bash", "-c", "exec " + command], cwd=ROOT, env=environ,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                     start_new_session=True)
+        self.log = BENCH_DIR / f"printcontrol-{name}.log"       # never a pipe nobody reads
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(["bash", "-c", "exec " + command], cwd=ROOT, env=environ,
+                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def stop(self):
         try:

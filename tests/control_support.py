@@ -62,7 +62,7 @@ class Served:
 class ControlProcess:
     """`python -m coo.printcontrol ...` with its own HOME and TMPDIR; stderr collected by line."""
 
-    def __init__(self, tmp: Path, *args, env=None, cmd=None, cwd=None):
+    def __init__(self, tmp: Path, *args, env=None, cmd=None, cwd=None, stdin_text=None):
         (tmp / "control-tmp").mkdir(exist_ok=True)
         (tmp / "home").mkdir(exist_ok=True)
         self.config = tmp / "control.json"
@@ -70,7 +70,11 @@ class ControlProcess:
                                   "PYTHONUNBUFFERED": "1", **(env or {})})
         cmd = cmd or [sys.executable, "-m", "coo.printcontrol", "--config", str(self.config), *args]
         self.proc = subprocess.Popen(cmd, cwd=cwd or ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
                                      text=True)
+        if stdin_text is not None:
+            self.proc.stdin.write(stdin_text)
+            self.proc.stdin.close()
         self.lines = []
         self._readers = [threading.Thread(target=self._read, args=(stream,), daemon=True)
                          for stream in (self.proc.stderr, self.proc.stdout)]

@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import urllib.error
 import urllib.request
@@ -46,14 +47,16 @@ class ProcfileProcess:
         bind = {"web": "COO_BIND", "printcontrol": "COO_PRINTCONTROL_BIND"}[name]
         environ = dict(os.environ, **test_env, **env, **{bind: f"127.0.0.1:{self.port}"})
         environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environ.get('PATH', '')}"
+        self.log = tempfile.TemporaryFile(mode="w+")          # never a pipe nobody reads
         self.proc = subprocess.Popen(["bash", "-c", "exec " + procfile_command(name)], cwd=ROOT, env=environ,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                     start_new_session=True)
+                                     stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}"
         wait_for(f"{name} to listen", self._answers, timeout=60)
 
     def _answers(self):
-        assert self.proc.poll() is None, self.proc.stderr.read()
+        if self.proc.poll() is not None:
+            self.log.seek(0)
+            raise AssertionError(self.log.read()[-3000:])
         try:
             urllib.request.urlopen(self.url + "/healthz", timeout=5).close()
         except urllib.error.HTTPError:
@@ -65,7 +68,7 @@ class ProcfileProcess:
     def stop(self):
         os.killpg(self.proc.pid, signal.SIGTERM)
         self.proc.wait(timeout=60)
-        self.proc.stderr.close()
+        self.log.close()
 
 
 @pytest.fixture

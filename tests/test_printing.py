@@ -150,6 +150,32 @@ def test_downloaded_control_runs_on_a_plain_python(app, client, operator, tmp_pa
 def test_install_guide_page(app, client, operator):
     html = client.get("/printing/control/install").get_data(as_text=True)
     assert "打印控件安装说明" in html and "pair" in html and "双面" in html
+    # No Windows executable on this server yet: Windows users get the .pyz way, without `python3`.
+    assert "下载安装包（Windows）" not in html
+    windows = html[html.index("<h2>Windows</h2>"):html.index("<h2>macOS")]
+    assert "双击 <code>coo-printcontrol.pyz</code>" in windows and "SumatraPDF" in windows
+    assert "python3" not in windows and "Python 3.8" in windows
+    assert client.get("/printing/control/coo-printcontrol.exe").status_code == 404
+
+
+def test_with_the_windows_executable_the_pages_tell_what_to_download_and_double_click(
+        app, client, operator, tmp_path, monkeypatch):
+    exe = tmp_path / "coo-printcontrol.exe"
+    exe.write_bytes(b"MZ" + b"\0" * 64)
+    monkeypatch.setitem(app.config, "PRINT_CONTROL_EXE_PATH", str(exe))
+    html = client.get("/printing/control/install").get_data(as_text=True)
+    windows = html[html.index("<h2>Windows</h2>"):html.index("<h2>macOS")]
+    assert "下载安装包（Windows）" in windows and "双击 <code>coo-printcontrol.exe</code>" in windows
+    assert app.config["PUBLIC_BASE_URL"] in windows          # the address the window asks for
+    assert "在桌面创建“打印控件”快捷方式" in windows
+    page = client.get("/printing/control").get_data(as_text=True)
+    assert 'href="/printing/control/coo-printcontrol.exe"' in page
+    response = client.get("/printing/control/coo-printcontrol.exe")
+    assert response.status_code == 200 and response.get_data() == exe.read_bytes()
+    assert "coo-printcontrol.exe" in response.headers["Content-Disposition"]
+    response.close()
+    code_page = operator.post("/printing/control/pairing-code", token_from="/printing/control").get_data(as_text=True)
+    assert "python3" not in code_page and "双击" in code_page
 
 
 # --- print jobs --------------------------------------------------------------------------------

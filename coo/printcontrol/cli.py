@@ -516,11 +516,8 @@ def cmd_start(args) -> int:
         if not server or not code or pair(path, server, code, name, {}) != 0:
             input_pause()
             return 1
-        cmd_install(args)
-    elif not getattr(args, "no_install", False):
-        from .install import installed
-        if not installed():
-            cmd_install(args)
+    # Every double-click (re)creates the shortcuts: a newer download replaces the installed copy.
+    cmd_install(args)
     args.wait, args.heartbeat = DEFAULT_WAIT_S, DEFAULT_HEARTBEAT_S
     code = cmd_run(args)
     if code:

@@ -17,27 +17,68 @@ import os
 import platform
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 NAME = "打印控件"
 DESKTOP_FILE = "coo-printcontrol.desktop"
 LAUNCH_AGENT = "cn.coo.printcontrol"
 
 
+def app_dir() -> Path:
+    """Where `install` keeps its own copy of the executable or .pyz (so a shortcut does not point
+    into the Downloads folder)."""
+    system = platform.system()
+    if system == "Windows":
+        base = Path(os.environ.get("LOCALAPPDATA") or _home() / "AppData" / "Local") / "Programs"
+    elif system == "Darwin":
+        base = _home() / "Library" / "Application Support"
+    else:
+        base = xdg_data_home()
+    return base / "coo-printcontrol"
+
+
+def _program() -> Optional[Path]:
+    """The one file this control runs from (the exe or the .pyz), or None for the source tree."""
+    if getattr(sys, "frozen", False):                 # PyInstaller one-file executable
+        return Path(sys.executable)
+    package = Path(__file__).resolve().parent
+    return next((p for p in package.parents if p.suffix == ".pyz"), None)
+
+
+def installed_program() -> Optional[Path]:
+    """Copy the exe or .pyz into app_dir() (replacing an older copy) and return the copy; when
+    the copy cannot be replaced (the old control still runs it), the file we run from."""
+    program = _program()
+    if program is None:
+        return None
+    target = app_dir() / program.name
+    if target.resolve() == program.resolve():
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".new")
+        shutil.copyfile(str(program), str(tmp))
+        tmp.chmod(0o755)
+        os.replace(str(tmp), str(target))
+    except OSError:
+        return program
+    return target
+
+
 def launch_command(config: Path) -> Tuple[List[str], str]:
     """(argv, working directory) that starts this control with `run`."""
     extra = ["--config", str(config)]
-    if getattr(sys, "frozen", False):                 # PyInstaller one-file executable
-        return [sys.executable, *extra, "run"], str(Path(sys.executable).parent)
-    package = Path(__file__).resolve().parent
-    archive = next((p for p in package.parents if p.suffix == ".pyz"), None)
+    program = installed_program()
+    if program is not None and getattr(sys, "frozen", False):
+        return [str(program), *extra, "run"], str(program.parent)
     python = _gui_python() if os.name == "nt" else sys.executable
-    if archive is not None:                           # the .pyz served by the page
-        return [python, str(archive), *extra, "run"], str(archive.parent)
-    root = package.parent.parent                      # the source tree: python -m coo.printcontrol
+    if program is not None:                           # the .pyz served by the page
+        return [python, str(program), *extra, "run"], str(program.parent)
+    root = Path(__file__).resolve().parent.parent.parent   # the source tree: python -m coo.printcontrol
     return [python, "-m", "coo.printcontrol", *extra, "run"], str(root)
 
 

@@ -26,7 +26,7 @@ from coo import enums
 from coo.clock import utcnow
 from coo.customs import HANDLERS
 from coo.models import (
-    Authorisation, Certificate, CustomsExchange, Enterprise, PrintControl, PrintJob, database,
+    Authorisation, Certificate, CustomsExchange, PrintControl, PrintJob, database,
 )
 from coo.queue import redis
 from coo.security import new_token, token_digest
@@ -159,12 +159,27 @@ def pair(code: str, name: str, version: str):
     return control, token
 
 
+_HOT_SQL = {}
+
+
+def _hot_sql(name, build) -> str:
+    """The SQL of a query on the controls' hot path (every long-poll), built once per database:
+    Peewee's query building costs more than running these small indexed queries."""
+    key = (name, id(database.obj))
+    if key not in _HOT_SQL:
+        _HOT_SQL[key] = build().sql()[0]
+    return _HOT_SQL[key]
+
+
 def control_for_token(token: str):
+    """The paired, unrevoked control holding `token` (id, enterprise id, name), or None."""
     if not token:
         return None
-    return (PrintControl.select(PrintControl, Enterprise).join(Enterprise)
-            .where((PrintControl.token_hash == token_digest(token)) & PrintControl.revoked_at.is_null())
-            .first())
+    sql = _hot_sql("control_for_token", lambda: PrintControl.select(
+        PrintControl.id, PrintControl.enterprise, PrintControl.name)
+        .where((PrintControl.token_hash == "") & PrintControl.revoked_at.is_null()))
+    row = database.execute_sql(sql, (token_digest(token),)).fetchone()
+    return PrintControl(id=row[0], enterprise=row[1], name=row[2]) if row else None
 
 
 def revoke(enterprise, control_id: int, who: str) -> bool:
@@ -307,15 +322,17 @@ def _write_transaction():
 def take_next_job(control):
     """The oldest queued job of the control's enterprise, taken atomically (two controls of one
     enterprise never take the same job)."""
-    for job in (PrintJob.select()
-                .where((PrintJob.enterprise == control.enterprise_id)
-                       & (PrintJob.status == enums.PrintJobStatus.QUEUED))
-                .order_by(PrintJob.id).limit(5)):
+    sql = _hot_sql("queued_jobs", lambda: PrintJob.select(PrintJob.id)
+                   .where((PrintJob.enterprise == 0) & (PrintJob.status == enums.PrintJobStatus.QUEUED))
+                   .order_by(PrintJob.id).limit(5))
+    queued = [row[0] for row in database.execute_sql(
+        sql, (control.enterprise_id, enums.PrintJobStatus.QUEUED.value, 5)).fetchall()]
+    for job_id in queued:
         taken = (PrintJob.update(status=enums.PrintJobStatus.PRINTING, control=control, taken_at=utcnow())
-                 .where((PrintJob.id == job.id) & (PrintJob.status == enums.PrintJobStatus.QUEUED))
+                 .where((PrintJob.id == job_id) & (PrintJob.status == enums.PrintJobStatus.QUEUED))
                  .execute())
         if taken:
-            return PrintJob.get_by_id(job.id)
+            return PrintJob.get_by_id(job_id)
     return None
 
 
@@ -511,6 +528,13 @@ def apply_archive_receipt(exchange, receipt):
 # --- the downloadable control -----------------------------------------------------------------
 
 ZIPAPP_NAME = "coo-printcontrol.pyz"
+EXE_NAME = "coo-printcontrol.exe"
+
+
+def windows_executable() -> Path | None:
+    """The Windows one-file executable, when ops have put it where PRINT_CONTROL_EXE_PATH says."""
+    path = Path(current_app.config.get("PRINT_CONTROL_EXE_PATH") or "")
+    return path if path.name and path.is_file() else None
 _ZIP_DATE = (2026, 1, 1, 0, 0, 0)
 
 
