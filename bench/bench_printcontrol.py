@@ -290,7 +290,12 @@ def archive_wait():
     line("archive_wait_p95_s_with_layout_backlog", f"{p95:.1f}", "s")
 
 
+def _stop(signum, frame):
+    raise SystemExit(1)          # run the finally blocks: stop the servers this bench started
+
+
 def main():
+    signal.signal(signal.SIGTERM, _stop)
     idle_polls()
     archive_wait()
 

@@ -343,17 +343,20 @@ def wait_for_job(control, wait_s: float):
     (`printwake`) wakes it when `create_jobs` says a job of its enterprise is queued. The
     database stays the truth: every wake-up, and the end of the wait, looks there."""
     deadline = time.monotonic() + max(0.0, min(wait_s, current_app.config["PRINT_CONTROL_LONG_POLL_S"]))
+    # Under gevent, nothing that may switch to another greenlet (registering, waiting) runs
+    # while this request holds a pooled connection: the token check's goes back first.
+    database.close()
     waker = printwake.waker(current_app.config["REDIS_URL"])
     event = waker.register(control.enterprise_id)
     try:
         while True:
+            database.connect(reuse_if_open=True)
             job = take_next_job(control)
             remaining = deadline - time.monotonic()
             if job is not None or remaining <= 0:
                 return job
             database.close()          # back to the pool while we sleep
             waker.wait(event, remaining)
-            database.connect(reuse_if_open=True)
     finally:
         waker.unregister(control.enterprise_id, event)
 

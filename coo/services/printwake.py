@@ -73,17 +73,19 @@ class Waker:
     # --- the listener ---------------------------------------------------------------------------
 
     def _ensure_listener(self):
-        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+        # A plain flag, not Thread.is_alive(): under gevent that check yields to other
+        # greenlets, and callers may hold a pooled database connection. The listener never
+        # returns (it reconnects forever), so "started in this process" is "running".
+        if self._pid == os.getpid():
             return
         with self._lock:
-            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+            if self._pid == os.getpid():
                 return
-            if self._pid != os.getpid():       # a forked child: its parent's waiters are not ours
-                self._waiters = {}
-                self.connected = threading.Event()
-            self._pid = os.getpid()
+            self._waiters = {}                 # a forked child: its parent's waiters are not ours
+            self.connected = threading.Event()
             self._thread = threading.Thread(target=self._listen, name="printcontrol-waker", daemon=True)
             self._thread.start()
+            self._pid = os.getpid()
 
     def _wake(self, enterprise_id=None):
         with self._lock:
@@ -113,7 +115,7 @@ class Waker:
                         name = message["channel"]
                         name = name.decode() if isinstance(name, bytes) else name
                         self._wake(name[len(PREFIX):])
-            except (RedisError, OSError, ValueError) as exc:
+            except Exception as exc:          # Redis gone, or anything else: never stop listening
                 if self.connected.is_set():
                     log.warning("print control waker lost Redis (%s); reconnecting", exc)
                 self.connected.clear()
