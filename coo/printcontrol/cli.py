@@ -375,7 +375,8 @@ class SingleInstance:
 
 
 def setup_logging(config: Path):
-    handlers = [logging.StreamHandler(sys.stderr)]
+    # pythonw.exe (the Windows autostart of the .pyz) has no console: sys.stderr is None.
+    handlers = [logging.StreamHandler(sys.stderr)] if sys.stderr is not None else []
     try:
         config.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.handlers.RotatingFileHandler(str(log_path(config)), maxBytes=1_000_000,
@@ -579,6 +580,11 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_printers)
 
     args = parser.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):
+        try:          # each line at once, into a log file or a pipe too (the exe ignores PYTHON* env)
+            stream.reconfigure(line_buffering=True)
+        except (AttributeError, ValueError):
+            pass
     if not args.command:
         args.func = cmd_start
     if not log.handlers:
