@@ -106,9 +106,9 @@ class Waker:
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.psubscribe(PREFIX + "*")
                 pubsub.get_message(timeout=5)          # the subscribe confirmation
+                self._wake()                           # what was published while we were away
                 self.connected.set()
                 delay = 0.5
-                self._wake()                           # what was published while we were away
                 while True:
                     message = pubsub.get_message(timeout=HEALTH_CHECK_S)
                     if message and message.get("type") == "pmessage":
