@@ -17,6 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_REDIS_PORT = int(os.environ.get("COO_LOCAL_REDIS_PORT", 6390))
+# The demo's RFC 3161 time-stamping authority (signed originals are PAdES B-T): coo/proof/tsa.py.
+LOCAL_TSA_PORT = int(os.environ.get("COO_LOCAL_TSA_PORT", 6391))
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -60,6 +62,11 @@ def main():
         env["REDIS_URL"] = f"redis://127.0.0.1:{LOCAL_REDIS_PORT}/0"
     # Paired print controls talk to the Procfile's gevent process, as in production.
     env.setdefault("PRINT_CONTROL_API_URL", "http://" + env.get("COO_PRINTCONTROL_BIND", "127.0.0.1:8001"))
+    tsa_proc = None
+    if "COO_TSA_URL" not in env:
+        tsa_proc = subprocess.Popen([sys.executable, "-m", "coo.proof.tsa", "--port", str(LOCAL_TSA_PORT),
+                                     "--dir", str(ROOT / "instance" / "tsa")], cwd=ROOT)
+        env["COO_TSA_URL"] = f"http://127.0.0.1:{LOCAL_TSA_PORT}/"
     bindir = Path(sys.executable).parent
     env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
     flask = [str(bindir / "flask"), "--app", "wsgi", "coo"]
@@ -75,6 +82,9 @@ def main():
             honcho.send_signal(signal.SIGINT)
             honcho.wait()
     finally:
+        if tsa_proc is not None:
+            tsa_proc.terminate()
+            tsa_proc.wait(timeout=10)
         if redis_proc is not None:
             redis_proc.terminate()
             redis_proc.wait(timeout=10)
