@@ -2,6 +2,7 @@
 the desktop shortcut (打印控件) exist, and the shortcut's Exec starts the control, which then
 heartbeats — so the 未启动 hint's "在桌面双击打印控件快捷方式" is true."""
 import configparser
+import json
 import os
 import shlex
 import subprocess
@@ -14,7 +15,7 @@ from coo.services.printing import HINTS
 from coo import enums
 
 from control_support import ControlProcess, Served, wait_for, write_config
-from printing_support import paired_control
+from printing_support import code_from, paired_control
 
 pytestmark = pytest.mark.slow
 
@@ -81,3 +82,47 @@ def test_install_creates_the_autostart_entry_and_the_desktop_shortcut_which_runs
     removed = subprocess.run([sys.executable, "-m", "coo.printcontrol", "--config", str(config), "uninstall"],
                              capture_output=True, text=True, env=environ, timeout=60)
     assert removed.returncode == 0 and not desktop.exists() and not autostart.exists()
+
+
+def test_the_downloaded_pyz_double_clicked_pairs_installs_a_copy_and_its_shortcut_runs_it(
+        app, client, operator, tmp_path):
+    """The .pyz from 下载安装包 on Debian's own python3 (no venv): started without a command it
+    asks for the code, pairs, copies itself out of the download folder, creates the shortcuts
+    and runs; the shortcut then starts that copy."""
+    env = xdg_env(tmp_path)
+    environ = {k: v for k, v in env.items() if v}
+    server = Served(app).start()
+    downloads = tmp_path / "Downloads"
+    downloads.mkdir()
+    pyz = downloads / "coo-printcontrol.pyz"
+    pyz.write_bytes(client.get("/printing/control/coo-printcontrol.pyz").get_data())
+    config = tmp_path / "home" / ".coo-printcontrol.json"
+    # This server's test address (the download carries the test client's) and a folder printer.
+    config.write_text(json.dumps({"server": server.url, "backend": "directory",
+                                  "directory": str(tmp_path / "printed")}), encoding="utf-8")
+    code = code_from(operator.post("/printing/control/pairing-code", token_from="/printing/control")
+                     .get_data(as_text=True))
+    started = ControlProcess(tmp_path, cmd=["/usr/bin/python3", "-I", str(pyz)], cwd=downloads, env=environ,
+                             stdin_text=f"{code}\n")
+    try:
+        started.wait_line("配对成功")
+        started.wait_line("已创建桌面快捷方式")
+        wait_for("a heartbeat", lambda: PrintControl.select().where(PrintControl.last_heartbeat_at.is_null(False))
+                 .exists())
+    finally:
+        assert started.stop() == 0, started.text()
+    copy = tmp_path / "share" / "coo-printcontrol" / "coo-printcontrol.pyz"
+    assert copy.read_bytes() == pyz.read_bytes()
+    entry = read_entry(tmp_path / "home" / "桌面" / "coo-printcontrol.desktop")
+    argv = shlex.split(entry["Exec"])
+    assert argv[:2] == ["/usr/bin/python3", str(copy)] and argv[-1] == "run"
+
+    pyz.unlink()                      # the download may be deleted: the shortcut runs the copy
+    PrintControl.update(last_heartbeat_at=None).execute()
+    again = ControlProcess(tmp_path, cmd=argv, cwd=entry["Path"], env=environ)
+    try:
+        wait_for("the shortcut's heartbeat",
+                 lambda: PrintControl.select().where(PrintControl.last_heartbeat_at.is_null(False)).exists())
+    finally:
+        assert again.stop() == 0, again.text()
+        server.stop()
