@@ -131,9 +131,10 @@ class GdiSurface:
         import win32ui
         handle = win32print.OpenPrinter(printer)
         try:
-            if not win32print.DeviceCapabilities(printer, "", DC_DUPLEX):
+            info = win32print.GetPrinter(handle, 2)
+            if not win32print.DeviceCapabilities(printer, info["pPortName"], DC_DUPLEX):
                 raise PrintError(f"{printer} 不支持自动双面打印：证书正本须双面打印")
-            devmode = win32print.GetPrinter(handle, 2)["pDevMode"]
+            devmode = info["pDevMode"]
             request_duplex_colour(devmode)
             win32print.DocumentProperties(0, handle, printer, devmode, devmode,
                                           win32con.DM_IN_BUFFER | win32con.DM_OUT_BUFFER)
@@ -150,7 +151,7 @@ class GdiSurface:
     def page(self, image, box):
         from PIL import ImageWin
         self.dc.StartPage()
-        ImageWin.Dib(image).draw(self.dc.GetHandleOutput(), box)
+        ImageWin.Dib(image.convert("RGB")).draw(self.dc.GetHandleOutput(), box)
         self.dc.EndPage()
 
     def end(self):
