@@ -43,11 +43,11 @@ def run(words, env):
     return result
 
 
-def layout_backlog(app, count):
+def layout_backlog(app, count, queue_name="layouts"):
     ids = [c.id for c in Certificate.select(Certificate.id).order_by(Certificate.id).limit(count)]
     with app.app_context():
         for cert_id in ids:
-            layouts.enqueue_render(cert_id)
+            layouts.enqueue_render(cert_id, queue_name)
     return [layouts.job_id(i) for i in ids]
 
 
@@ -82,3 +82,19 @@ def test_customs_has_a_worker_of_its_own(app, demo, test_env):
         conn = queue.redis()
         assert Job.fetch(archive, connection=conn).ended_at is not None
         assert queue.queue("layouts").count == len(backlog)       # rendering is left to the others
+
+
+def test_a_new_approvals_layout_does_not_wait_behind_the_bulk_layouts(app, demo, test_env):
+    """The demo seed and a new 授权's re-renders queue their layouts as bulk (test_layouts checks
+    that): a certificate customs approves meanwhile is rendered first, so the user can print it."""
+    backlog = layout_backlog(app, 5, queue.BULK_LAYOUTS)
+    newest = Certificate.select().order_by(Certificate.id.desc()).first()
+    with app.app_context():
+        layouts.enqueue_render(newest.id)            # the queue of intake's new approvals
+    run(procfile_worker("worker"), test_env)
+    with app.app_context():
+        conn = queue.redis()
+        new = Job.fetch(layouts.job_id(newest.id), connection=conn)
+        bulk = [Job.fetch(j, connection=conn) for j in backlog]
+    assert new.origin == "layouts" and {job.origin for job in bulk} == {"layouts_bulk"}
+    assert new.ended_at <= min(job.started_at for job in bulk)
