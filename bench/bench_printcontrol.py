@@ -10,7 +10,7 @@
   Goal <= 1.5.
 - `archive_wait_p95_s_with_layout_backlog`: 是 → 已归档 minus the simulator's archive delay
   (SIMULATOR_ARCHIVE_DELAY_S), p95 over BENCH_PC_ARCHIVES archive requests made while the demo
-  seed's layout jobs (BENCH_PC_LAYOUTS of them) wait in the `layouts` queue, with the Procfile's
+  seed's layout jobs (BENCH_PC_LAYOUTS of them) wait to be rendered, with the Procfile's
   `worker` and `customs` processes. Goal <= 5 s.
 """
 import asyncio
@@ -249,7 +249,9 @@ def archive_wait():
         with app.app_context():
             db.migrate()
             demo.seed(n_certificates=LAYOUTS)        # enqueues every certificate's layout: the backlog
-            backlog = queue.queue("layouts").count
+            def layout_jobs():
+                return queue.queue("layouts").count + queue.queue(queue.BULK_LAYOUTS).count
+            backlog = layout_jobs()
             certs = list(Certificate.select().where(Certificate.archive_status == enums.ArchiveStatus.UNARCHIVED)
                          .order_by(Certificate.id.desc()).limit(ARCHIVES))
             database.close()
@@ -265,7 +267,7 @@ def archive_wait():
                 exchanges.start(exchange)
                 started[cert.id] = time.monotonic()
                 time.sleep(0.5)
-            left_at_last = queue.queue("layouts").count
+            left_at_last = layout_jobs()
             deadline = time.monotonic() + 300
             while started and time.monotonic() < deadline:
                 done = {c.id for c in Certificate.select(Certificate.id)
