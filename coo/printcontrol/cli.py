@@ -83,10 +83,6 @@ def save_json(path: Path, data: dict, private=True):
     os.replace(str(tmp), str(path))
 
 
-load_config = load_json
-save_config = save_json
-
-
 def make_backend(args, config):
     """The backend asked for, else the one saved at pairing, else the platform's spooler.
     Raises SetupError (a clear message) when it cannot work on this PC."""
