@@ -495,7 +495,7 @@ def test_the_sweep_renders_again_layouts_made_with_a_superseded_authorisation(ap
         assert sweep.layouts() >= 1
         assert queue.job_status(f"layout-{cert.id}") is not None
         assert queue.job_status(f"layout-{printed.id}") is None
-    worker.burst(queues=("layouts",))
+    worker.burst(queues=("layouts_bulk",))        # a re-render nobody waits for
     with app.app_context():
         assert Certificate.get_by_id(cert.id).layout_authorisation_id == new.id
         assert Certificate.get_by_id(printed.id).layout_authorisation_id != new.id
@@ -513,6 +513,6 @@ def test_the_demo_seed_enqueues_the_layouts(app):
             assert Authorisation.latest_success(exporter) is not None
         ids = [c.id for c in Certificate.select(Certificate.id)]
         assert all(queue.job_status(f"layout-{i}") is not None for i in ids)
-        assert queue.queue("layouts").count == len(ids)
+        assert queue.queue("layouts_bulk").count == len(ids)        # behind a new approval's
         assert Seal.select().count() == 2 and Signature.select().count() == 2
         assert Decimal(str(Seal.select().first().height_mm)) == Decimal("42.0")

@@ -11,6 +11,7 @@ from coo.clock import utcnow
 from coo.models import (
     AuditEvent, Certificate, CustomsExchange, Enterprise, PrintControl, PrintJob,
 )
+from coo.printcontrol import VERSION
 from coo.services import printing
 from coo.services.access import ACTING_FOR_KEY
 from coo.customs import Receipt
@@ -69,7 +70,7 @@ def test_control_below_the_minimum_version_is_too_old(app, client, operator):
     cert, = printable(app)
     control, token = paired_control(version="1.0.0")
     assert api(client, "post", "/heartbeat", token, json={"version": "1.1.9", "printers": ["PDF"]}).get_json() == {
-        "min_version": "1.2.0", "outdated": True}
+        "min_version": "1.2.0", "outdated": True, "api": ""}
     response = print_button(operator, [cert])
     html = response.get_data(as_text=True)
     assert response.status_code == 409
@@ -141,7 +142,7 @@ def test_downloaded_control_runs_on_a_plain_python(app, client, operator, tmp_pa
     # Debian's own python3, isolated: no Flask, no venv, only the standard library.
     result = subprocess.run(["/usr/bin/python3", "-I", str(pyz), "--version"], capture_output=True, text=True,
                             cwd=tmp_path)
-    assert result.returncode == 0 and "1.3.0" in result.stdout
+    assert result.returncode == 0 and VERSION in result.stdout
     result = subprocess.run(["/usr/bin/python3", "-I", str(pyz), "--config", str(tmp_path / "c.json"), "run"],
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 2 and "尚未配对" in result.stderr
@@ -150,6 +151,32 @@ def test_downloaded_control_runs_on_a_plain_python(app, client, operator, tmp_pa
 def test_install_guide_page(app, client, operator):
     html = client.get("/printing/control/install").get_data(as_text=True)
     assert "打印控件安装说明" in html and "pair" in html and "双面" in html
+    # No Windows executable on this server yet: Windows users get the .pyz way, without `python3`.
+    assert "下载安装包（Windows）" not in html
+    windows = html[html.index("<h2>Windows</h2>"):html.index("<h2>macOS")]
+    assert "双击 <code>coo-printcontrol.pyz</code>" in windows and "SumatraPDF" in windows
+    assert "python3" not in windows and "Python 3.8" in windows
+    assert client.get("/printing/control/coo-printcontrol.exe").status_code == 404
+
+
+def test_with_the_windows_executable_the_pages_tell_what_to_download_and_double_click(
+        app, client, operator, tmp_path, monkeypatch):
+    exe = tmp_path / "coo-printcontrol.exe"
+    exe.write_bytes(b"MZ" + b"\0" * 64)
+    monkeypatch.setitem(app.config, "PRINT_CONTROL_EXE_PATH", str(exe))
+    html = client.get("/printing/control/install").get_data(as_text=True)
+    windows = html[html.index("<h2>Windows</h2>"):html.index("<h2>macOS")]
+    assert "下载安装包（Windows）" in windows and "双击 <code>coo-printcontrol.exe</code>" in windows
+    assert app.config["PUBLIC_BASE_URL"] in windows          # the address the window asks for
+    assert "在桌面创建“打印控件”快捷方式" in windows
+    page = client.get("/printing/control").get_data(as_text=True)
+    assert 'href="/printing/control/coo-printcontrol.exe"' in page
+    response = client.get("/printing/control/coo-printcontrol.exe")
+    assert response.status_code == 200 and response.get_data() == exe.read_bytes()
+    assert "coo-printcontrol.exe" in response.headers["Content-Disposition"]
+    response.close()
+    code_page = operator.post("/printing/control/pairing-code", token_from="/printing/control").get_data(as_text=True)
+    assert "python3" not in code_page and "双击" in code_page
 
 
 # --- print jobs --------------------------------------------------------------------------------

@@ -111,11 +111,12 @@ def request_layout(cert: Certificate):
     return enqueue_render(cert.id)
 
 
-def enqueue_render(certificate_id: int):
-    """Enqueue the layout job (job id ``layout-<id>``, queue ``layouts``); None if already live."""
+def enqueue_render(certificate_id: int, queue_name: str = "layouts"):
+    """Enqueue the layout job (job id ``layout-<id>``, queue ``layouts``, or ``layouts_bulk`` for
+    batches nobody waits for); None if already live."""
     from coo.queue import enqueue
     return enqueue("jobs.layouts.render_certificate", certificate_id, job_id=job_id(certificate_id),
-                   queue_name="layouts")
+                   queue_name=queue_name)
 
 
 def request_layouts_for(exporter, limit: int | None = None) -> int:
@@ -128,7 +129,8 @@ def request_layouts_for(exporter, limit: int | None = None) -> int:
     rows = _outdated_query(exporter, auth.id)
     if limit is not None:
         rows = rows.limit(limit)
-    return sum(1 for row in rows if enqueue_render(row.id) is not None)
+    from coo.queue import BULK_LAYOUTS
+    return sum(1 for row in rows if enqueue_render(row.id, BULK_LAYOUTS) is not None)
 
 
 def _outdated_query(exporter, auth_id):

@@ -29,11 +29,11 @@ from coo.clock import utcnow
 from coo.customs import HANDLERS
 from coo.db import lock_rows, write_transaction
 from coo.models import (
-    Certificate, CustomsExchange, Enterprise, PrintControl, PrintJob,
+    Certificate, CustomsExchange, PrintControl, PrintJob, database,
 )
 from coo.queue import redis
 from coo.security import new_token, token_digest
-from coo.services import audit, rules, sweep
+from coo.services import audit, printwake, rules, sweep
 from coo.services.access import visible_certificates
 
 HANDLERS[enums.ExchangeKind.ARCHIVE.value] = "coo.services.printing.apply_archive_receipt"
@@ -161,12 +161,27 @@ def pair(code: str, name: str, version: str):
     return control, token
 
 
+_HOT_SQL = {}
+
+
+def _hot_sql(name, build) -> str:
+    """The SQL of a query on the controls' hot path (every long-poll), built once per database:
+    Peewee's query building costs more than running these small indexed queries."""
+    key = (name, id(database.obj))
+    if key not in _HOT_SQL:
+        _HOT_SQL[key] = build().sql()[0]
+    return _HOT_SQL[key]
+
+
 def control_for_token(token: str):
+    """The paired, unrevoked control holding `token` (id, enterprise id, name), or None."""
     if not token:
         return None
-    return (PrintControl.select(PrintControl, Enterprise).join(Enterprise)
-            .where((PrintControl.token_hash == token_digest(token)) & PrintControl.revoked_at.is_null())
-            .first())
+    sql = _hot_sql("control_for_token", lambda: PrintControl.select(
+        PrintControl.id, PrintControl.enterprise, PrintControl.name)
+        .where((PrintControl.token_hash == "") & PrintControl.revoked_at.is_null()))
+    row = database.execute_sql(sql, (token_digest(token),)).fetchone()
+    return PrintControl(id=row[0], enterprise=row[1], name=row[2]) if row else None
 
 
 def revoke(enterprise, control_id: int, who: str) -> bool:
@@ -184,7 +199,13 @@ def heartbeat(control, version: str, printers) -> dict:
     (PrintControl.update(version=(version or "")[:32], printers=json.dumps(printers, ensure_ascii=False),
                          last_heartbeat_at=utcnow())
      .where(PrintControl.id == control.id).execute())
-    return {"min_version": current_app.config["PRINT_CONTROL_MIN_VERSION"], "outdated": is_outdated(version)}
+    return {"min_version": current_app.config["PRINT_CONTROL_MIN_VERSION"], "outdated": is_outdated(version),
+            "api": control_api_url()}
+
+
+def control_api_url() -> str:
+    """Where a paired control sends its calls ('' = the address it paired with)."""
+    return current_app.config.get("PRINT_CONTROL_API_URL", "").rstrip("/")
 
 
 # --- what may be printed: coo.services.rules decides ----------------------------------------
@@ -196,10 +217,6 @@ def refusal(cert, kind, ctx=None) -> str:
 
 
 # --- jobs -------------------------------------------------------------------------------------
-
-def _wake_key(enterprise_id) -> str:
-    return f"printcontrol:wake:{enterprise_id}"
-
 
 def open_job_condition():
     """A job still in flight, or a printed original waiting for 是/否 (as a query condition)."""
@@ -259,36 +276,50 @@ def create_jobs(view, ids: list[int], kind, who: str) -> CreateResult:
                                                requested_by=who))
     for job in result.jobs:
         audit.record("print_requested", job.certificate.number, f"{kind.label}（任务 {job.id}）")
-    key = _wake_key(view.own.id)
-    redis().pipeline().lpush(key, "1").expire(key, 60).execute()
+    printwake.notify(redis(), view.own.id)
     return result
 
 
 def take_next_job(control):
     """The oldest queued job of the control's enterprise, taken atomically (two controls of one
     enterprise never take the same job)."""
-    for job in (PrintJob.select()
-                .where((PrintJob.enterprise == control.enterprise_id)
-                       & (PrintJob.status == enums.PrintJobStatus.QUEUED))
-                .order_by(PrintJob.id).limit(5)):
+    sql = _hot_sql("queued_jobs", lambda: PrintJob.select(PrintJob.id)
+                   .where((PrintJob.enterprise == 0) & (PrintJob.status == enums.PrintJobStatus.QUEUED))
+                   .order_by(PrintJob.id).limit(5))
+    queued = [row[0] for row in database.execute_sql(
+        sql, (control.enterprise_id, enums.PrintJobStatus.QUEUED.value, 5)).fetchall()]
+    for job_id in queued:
         taken = (PrintJob.update(status=enums.PrintJobStatus.PRINTING, control=control, taken_at=utcnow())
-                 .where((PrintJob.id == job.id) & (PrintJob.status == enums.PrintJobStatus.QUEUED))
+                 .where((PrintJob.id == job_id) & (PrintJob.status == enums.PrintJobStatus.QUEUED))
                  .execute())
         if taken:
-            return PrintJob.get_by_id(job.id)
+            return PrintJob.get_by_id(job_id)
     return None
 
 
 def wait_for_job(control, wait_s: float):
-    """Long-poll: a job as soon as one is queued, or None after `wait_s` seconds. The page wakes
-    the waiting request through a Redis list; the database stays the truth."""
+    """Long-poll: a job as soon as one is queued, or None after `wait_s` seconds (at most
+    PRINT_CONTROL_LONG_POLL_S). While it waits the request holds no database connection (it goes
+    back to the pool) and no Redis connection of its own: the process's one listener
+    (`printwake`) wakes it when `create_jobs` says a job of its enterprise is queued. The
+    database stays the truth: every wake-up, and the end of the wait, looks there."""
     deadline = time.monotonic() + max(0.0, min(wait_s, current_app.config["PRINT_CONTROL_LONG_POLL_S"]))
-    while True:
-        job = take_next_job(control)
-        remaining = deadline - time.monotonic()
-        if job is not None or remaining <= 0:
-            return job
-        redis().blpop([_wake_key(control.enterprise_id)], timeout=max(0.1, min(remaining, 5.0)))
+    # Under gevent, nothing that may switch to another greenlet (registering, waiting) runs
+    # while this request holds a pooled connection: the token check's goes back first.
+    database.close()
+    waker = printwake.waker(current_app.config["REDIS_URL"])
+    event = waker.register(control.enterprise_id)
+    try:
+        while True:
+            database.connect(reuse_if_open=True)
+            job = take_next_job(control)
+            remaining = deadline - time.monotonic()
+            if job is not None or remaining <= 0:
+                return job
+            database.close()          # back to the pool while we sleep
+            waker.wait(event, remaining)
+    finally:
+        waker.unregister(control.enterprise_id, event)
 
 
 def job_payload(job) -> dict:
@@ -479,6 +510,13 @@ def apply_archive_receipt(exchange, receipt):
 # --- the downloadable control -----------------------------------------------------------------
 
 ZIPAPP_NAME = "coo-printcontrol.pyz"
+EXE_NAME = "coo-printcontrol.exe"
+
+
+def windows_executable() -> Path | None:
+    """The Windows one-file executable, when ops have put it where PRINT_CONTROL_EXE_PATH says."""
+    path = Path(current_app.config.get("PRINT_CONTROL_EXE_PATH") or "")
+    return path if path.name and path.is_file() else None
 _ZIP_DATE = (2026, 1, 1, 0, 0, 0)
 
 

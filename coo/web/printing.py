@@ -45,7 +45,7 @@ def _control_page(status=200, code=None):
     view = current_view()
     return render("printing/control.html", block="pairing" if code else "controls", status=status,
                   control=printing.control_status(view.own), controls=printing.controls_for_page(view.own),
-                  code=code, ttl_min=_ttl_min())
+                  code=code, ttl_min=_ttl_min(), windows_exe=printing.windows_executable() is not None)
 
 
 def _ttl_min():
@@ -88,10 +88,23 @@ def download():
     return response
 
 
+@bp.get("/control/" + printing.EXE_NAME)
+@enterprise_required
+def download_exe():
+    """下载 Windows 版: the one-file executable (a double-click pairs, installs and runs it)."""
+    path = printing.windows_executable()
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="application/vnd.microsoft.portable-executable", as_attachment=True,
+                     download_name=printing.EXE_NAME, max_age=0)
+
+
 @bp.get("/control/install")
 @enterprise_required
 def install():
-    return render("printing/install.html", control=printing.control_status(current_view().own))
+    return render("printing/install.html", control=printing.control_status(current_view().own),
+                  windows_exe=printing.windows_executable() is not None,
+                  server=current_app.config["PUBLIC_BASE_URL"].rstrip("/"))
 
 
 @bp.get("/control/status")
@@ -256,7 +269,8 @@ def api_pair():
                                    str(data.get("version", "")))
     if control is None:
         return jsonify(error="配对码无效或已过期，请在打印控件页面重新生成。"), 404
-    return jsonify(token=token, enterprise=control.enterprise.name_zh, control_id=control.id)
+    return jsonify(token=token, enterprise=control.enterprise.name_zh, control_id=control.id,
+                   api=printing.control_api_url())
 
 
 @api.post("/heartbeat")
