@@ -5,10 +5,10 @@ JavaScript. Rules live in `coo.services.certificates` and `coo.services.exports`
 """
 from dataclasses import dataclass
 
-from flask import Blueprint, current_app, request, send_file, url_for
+from flask import Blueprint, abort, current_app, request, send_file, url_for
 from flask_login import current_user
 
-from coo import enums
+from coo import enums, storage
 from coo.clock import utcnow
 from coo.services import audit, certificates, exports, printing
 from coo.services.access import current_view
@@ -111,7 +111,11 @@ def export_status(task_id):
 @enterprise_required
 def export_file(task_id):
     task = exports.task_or_404(current_view(), task_id)
-    path = exports.file_of(task)
+    key = exports.file_of(task)
+    try:
+        response = storage.send(key, mimetype=exports.XLSX_MIMETYPE, as_attachment=True,
+                                download_name=exports.filename(task.created_at), etag=True)
+    except storage.NotFound:        # swept between the check and the read
+        abort(404)
     audit.record("download_export", target=str(task.id))
-    return send_file(path, mimetype=exports.XLSX_MIMETYPE, as_attachment=True,
-                     download_name=exports.filename(task.created_at))
+    return response
