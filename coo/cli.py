@@ -1,4 +1,4 @@
-"""`flask --app wsgi coo ...`: migrate, seed-demo, create-ops-user."""
+"""`flask --app wsgi coo ...`: migrate, seed-demo, create-ops-user, storage-check."""
 import click
 from flask.cli import with_appcontext
 
@@ -91,3 +91,15 @@ def simulator_approve(exporter_code, applicant_code, type_code, country):
     finally:
         database.close()
     click.echo(f"证书 {cert.number} 已审批通过")
+
+
+@coo.command("storage-check")
+@with_appcontext
+def storage_check():
+    """Write, list, read and delete a probe file in the configured storage (run on each host)."""
+    from coo import storage
+    try:
+        where = storage.self_check()
+    except Exception as error:      # any failure (credentials, bucket, network) is the answer
+        raise click.ClickException(f"storage check failed: {type(error).__name__}: {error}") from None
+    click.echo(f"storage ok: {where}")

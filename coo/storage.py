@@ -281,6 +281,35 @@ def check_settings(config):
         raise RuntimeError("COO_STORAGE=s3 needs COO_S3_BUCKET")
 
 
+def describe(store) -> str:
+    if isinstance(store, S3Storage):
+        endpoint = store.client.meta.endpoint_url
+        return f"s3 bucket {store.bucket!r}{f' prefix {store.prefix!r}' if store.prefix else ''} at {endpoint}"
+    return f"local folder {str(store.root)!r}"
+
+
+def self_check() -> str:
+    """Write, list, read and delete a probe file: what every host needs from the storage.
+    Returns what was checked; raises on the first failure (for `flask coo storage-check`)."""
+    import socket
+    import uuid
+    store = backend()
+    key = check_key(f"probes/{socket.gethostname()[:60] or 'host'}-{uuid.uuid4().hex}.txt")
+    data = b"coo storage probe " + key.encode()
+    store.put(key, data)
+    try:
+        if not store.exists(key) or key not in {entry.key for entry in store.list("probes/")}:
+            raise RuntimeError(f"{key} was written but is not listed")
+        with store.open(key) as stored:
+            if stored.read() != data:
+                raise RuntimeError(f"{key} came back with other bytes")
+    finally:
+        store.delete(key)
+    if store.exists(key):
+        raise RuntimeError(f"{key} is still there after delete")
+    return describe(store)
+
+
 # --- What the app calls -----------------------------------------------------------------------
 
 def put(data: bytes, kind: str, suffix: str) -> tuple[str, str]:

@@ -225,6 +225,21 @@ def test_the_copy_pdf_is_streamed_from_the_object_store_with_its_headers(s3_app,
     assert client.get(f"/printing/certificates/{cert.id}/copy.pdf").status_code == 404
 
 
+def test_storage_check_writes_reads_and_removes_a_probe(any_backend):
+    result = any_backend.test_cli_runner().invoke(args=["coo", "storage-check"])
+    assert result.exit_code == 0, result.output
+    expected = "s3 bucket" if any_backend.config["STORAGE_BACKEND"] == "s3" else "local folder"
+    assert result.output.startswith("storage ok: " + expected)
+    with any_backend.app_context():
+        assert list(storage.list("probes/")) == []
+
+
+def test_storage_check_names_what_is_wrong(s3_app):
+    s3_app.config["S3_BUCKET"] = "no-such-bucket-here"
+    result = s3_app.test_cli_runner().invoke(args=["coo", "storage-check"])
+    assert result.exit_code == 1 and "storage check failed" in result.output and "NoSuchBucket" in result.output
+
+
 def test_settings_name_a_wrong_backend():
     from coo import create_app
     with pytest.raises(RuntimeError, match="COO_STORAGE must be local or s3"):
