@@ -225,6 +225,22 @@ def test_the_copy_pdf_is_streamed_from_the_object_store_with_its_headers(s3_app,
     assert client.get(f"/printing/certificates/{cert.id}/copy.pdf").status_code == 404
 
 
+def test_a_file_gone_from_the_storage_is_404_not_500(any_backend, client, unauthorised_demo, operator):
+    """An export swept (or a layout lost) between the list and the click: 404, on either backend."""
+    from certdata import authorise, listed_for, receive_layouts
+    from coo import enums
+    from customs_helpers import HUADONG, enterprise
+    huadong = enterprise(HUADONG)
+    cert = listed_for(huadong, authorise(huadong).receipt_at)[0]
+    Certificate.update(layout_copy_path="layouts/00/gone.pdf", layout_original_path="layouts/00/gone.pdf").where(
+        Certificate.id == cert.id).execute()
+    receive_layouts(Certificate.id == cert.id)
+    task = ExportTask.create(job_id="export-gone", enterprise=huadong, requested_by="test", query="",
+                             status=enums.ExportStatus.COMPLETE, file_path="exports/export-gone.xlsx")
+    assert client.get(f"/printing/certificates/{cert.id}/copy.pdf").status_code == 404
+    assert client.get(f"/certificates/exports/{task.id}/file").status_code == 404
+
+
 def test_storage_check_writes_reads_and_removes_a_probe(any_backend):
     result = any_backend.test_cli_runner().invoke(args=["coo", "storage-check"])
     assert result.exit_code == 0, result.output

@@ -166,10 +166,9 @@ def task_or_404(view: View, task_id: int) -> ExportTask:
 
 
 def file_of(task: ExportTask) -> str:
-    """The storage key of a finished export's file (404 when it is not, or no longer, there)."""
+    """The storage key of a finished export's file (404 unless 导出完成). The file itself may
+    be gone (swept): reading it raises storage.NotFound."""
     if task.status != enums.ExportStatus.COMPLETE or not task.file_path:
-        abort(404)
-    if not storage.exists(task.file_path):
         abort(404)
     return task.file_path
 

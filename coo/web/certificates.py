@@ -115,7 +115,7 @@ def export_file(task_id):
     try:
         response = storage.send(key, mimetype=exports.XLSX_MIMETYPE, as_attachment=True,
                                 download_name=exports.filename(task.created_at), etag=True)
-    except storage.NotFound:        # swept between the check and the read
+    except storage.NotFound:        # swept (or lost) meanwhile
         abort(404)
     audit.record("download_export", target=str(task.id))
     return response
