@@ -256,6 +256,46 @@ def test_storage_check_names_what_is_wrong(s3_app):
     assert result.exit_code == 1 and "storage check failed" in result.output and "NoSuchBucket" in result.output
 
 
+def test_download_original_and_copy_on_the_object_store(s3_app, client, operator):
+    """证书下载 on the object store: the signed original is made once, kept in the bucket and
+    sent again the same; 副本 comes back as stored."""
+    import weasyprint
+    from coo import enums
+    from coo.models import CertificateType, DownloadRecord, Enterprise
+    from customs_helpers import HUADONG
+    huadong = Enterprise.get(Enterprise.name_zh == HUADONG)
+    Certificate.update(print_status=enums.PrintStatus.PENDING, download_status=enums.DownloadStatus.PENDING,
+                       archive_status=enums.ArchiveStatus.UNARCHIVED, reprint_allowed=False).execute()
+    DownloadRecord.delete().execute()
+    from coo.models import PrintJob
+    PrintJob.delete().execute()
+    cert = (Certificate.select().join(CertificateType)
+            .where((Certificate.exporter == huadong) & (Certificate.applicant == huadong)
+                   & CertificateType.e_download & (Certificate.platform == enums.Platform.SINGLE_WINDOW))
+            .order_by(Certificate.id).first())
+    with s3_app.app_context():
+        keys = {part: storage.put(weasyprint.HTML(string=f"<h1>{cert.number}</h1><p>{part}</p>").write_pdf(),
+                                  "layouts", ".pdf")[0] for part in ("ORIGINAL", "COPY")}
+    Certificate.update(layout_status=enums.LayoutStatus.RECEIVED, layout_original_path=keys["ORIGINAL"],
+                       layout_copy_path=keys["COPY"]).where(Certificate.id == cert.id).execute()
+
+    copy = client.get(f"/downloads/{cert.id}/copy")
+    assert copy.status_code == 200 and copy.headers["Cache-Control"] == "no-store"
+    assert copy.headers["Content-Disposition"].startswith("inline")
+    assert "COPY" in PdfReader(io.BytesIO(copy.get_data())).pages[0].extract_text()
+    first = operator.post(f"/downloads/{cert.id}/original", token_from="/downloads/")
+    assert first.status_code == 200 and first.headers["Content-Disposition"].startswith("attachment")
+    assert first.headers["Cache-Control"] == "no-store"
+    assert "ORIGINAL" in PdfReader(io.BytesIO(first.get_data())).pages[0].extract_text()
+    again = operator.post(f"/downloads/{cert.id}/original", token_from="/downloads/")
+    assert again.status_code == 200 and again.get_data() == first.get_data()
+    signed = DownloadRecord.get(DownloadRecord.original == True).file_path  # noqa: E712
+    assert signed.startswith("originals/")
+    with s3_app.app_context():
+        assert storage.read(signed) == first.get_data()
+        assert signed in {entry.key for entry in storage.list("originals/")}
+
+
 def test_settings_name_a_wrong_backend():
     from coo import create_app
     with pytest.raises(RuntimeError, match="COO_STORAGE must be local or s3"):
