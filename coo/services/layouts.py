@@ -280,6 +280,7 @@ def layout_context(cert, auth) -> dict:
         "verify_url": url,
         "verify_code": verification_code(cert.number),
         "qr_svg": Markup(qr.svg_inline(scale=QR_MODULE_MM, border=4, unit="mm")),
+        "seal_qr": _seal_qr(cert),
         "barcode_svg": Markup(barcode.svg(cert.number)),
         "seal": {"src": storage_url(seal.image_path),
                  "width_mm": float(seal.width_mm), "height_mm": float(seal.height_mm)},
@@ -292,6 +293,14 @@ def layout_context(cert, auth) -> dict:
                   "third_party": cert.third_party_invoicing, "exhibition": cert.exhibition,
                   "movement": cert.back_to_back},
     }
+
+
+def _seal_qr(cert) -> dict:
+    """The self-verifying QR (coo/proof/qr.py): signed data an officer checks offline."""
+    from coo.proof import qr as seal
+    svg, width_mm = seal.symbol_svg(seal.seal_text(cert, verification_code(cert.number)))
+    return {"svg": Markup(svg), "width_mm": width_mm,
+            "keys_url": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/.well-known/coo-keys.json"}
 
 
 def layout_html(cert, auth) -> tuple[str, str]:
