@@ -25,7 +25,8 @@ from markupsafe import Markup
 
 from coo import barcode, enums, storage
 from coo.clock import utcnow
-from coo.models import Authorisation, Certificate, GoodsLine, database
+from coo.db import lock_rows, write_transaction
+from coo.models import Authorisation, Certificate, GoodsLine
 from coo.security import verification_code, verification_url
 
 # Part of layout_key: bump when the templates change in a way stored layouts must follow.
@@ -200,7 +201,8 @@ def run(certificate_id: int) -> str:
             # E.g. more goods than the boxes hold. A layout stored for older data must not stay
             # printable either: the certificate goes back to 海关端生成 with the reason, unless
             # it was printed (or downloaded, archived) meanwhile: what is on paper stays.
-            with database.atomic():
+            with write_transaction():
+                lock_rows(Certificate, cert.id)     # a 是 or 下载正本 racing us goes first, or waits
                 if layout_is_final(Certificate.get_by_id(cert.id)):
                     return "final"
                 (Certificate.update(layout_status=enums.LayoutStatus.CUSTOMS_GENERATED,
@@ -209,7 +211,8 @@ def run(certificate_id: int) -> str:
             return "blocked"
         original_path, _ = storage.put(original, "layouts", ".pdf")
         copy_path, _ = storage.put(copy, "layouts", ".pdf")
-        with database.atomic():
+        with write_transaction():
+            lock_rows(Certificate, cert.id)
             fresh = Certificate.get_by_id(cert.id)
             fresh_auth = authorisation_in_force(fresh)
             if layout_is_final(fresh):
