@@ -42,8 +42,21 @@ class Config:
     DATABASE_POOL_SIZE = _int("DATABASE_POOL_SIZE", 8)
     REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6390/0")
     INSTANCE_PATH = str(INSTANCE)
-    # Where rendered layouts, processed seals and exports live (content-addressed files).
+    # --- File storage (coo/storage.py; README "文件存储 / File storage") ---------------------
+    # Layouts, exports, seal and signature scans, signed originals. "local": the folder
+    # STORAGE_PATH, one host only (the default). "s3": an S3-compatible bucket every web and
+    # worker host shares. Credentials: COO_S3_ACCESS_KEY_ID/COO_S3_SECRET_ACCESS_KEY, or (unset)
+    # boto3's own chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, instance role.
+    STORAGE_BACKEND = os.environ.get("COO_STORAGE", "local")
     STORAGE_PATH = os.environ.get("COO_STORAGE_PATH", str(INSTANCE / "storage"))
+    S3_ENDPOINT_URL = os.environ.get("COO_S3_ENDPOINT_URL", "")      # empty: AWS itself
+    S3_BUCKET = os.environ.get("COO_S3_BUCKET", "")
+    S3_PREFIX = os.environ.get("COO_S3_PREFIX", "")                  # keys under this folder
+    S3_REGION = os.environ.get("COO_S3_REGION", os.environ.get("AWS_DEFAULT_REGION", ""))
+    S3_ACCESS_KEY_ID = os.environ.get("COO_S3_ACCESS_KEY_ID", "")
+    S3_SECRET_ACCESS_KEY = os.environ.get("COO_S3_SECRET_ACCESS_KEY", "")
+    S3_ADDRESSING_STYLE = os.environ.get("COO_S3_ADDRESSING_STYLE", "")  # empty: path with an endpoint
+    # --- end of file storage --------------------------------------------------------------------
 
     # Customs gateway (SPEC section 5): "simulator" (embedded) or "http".
     CUSTOMS_GATEWAY = os.environ.get("CUSTOMS_GATEWAY", "simulator")

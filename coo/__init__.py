@@ -26,9 +26,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.update(overrides)
     app.config["CONFIG_NAME"] = config_name
 
-    from coo import db, queue, web
+    from coo import db, queue, storage, web
     from coo.services import accounts
 
+    storage.check_settings(app.config)
     db.init_app(app)
     Htmx(app)
     csrf.init_app(app)

@@ -1,4 +1,4 @@
-"""`flask --app wsgi coo ...`: migrate, seed-demo, create-ops-user."""
+"""`flask --app wsgi coo ...`: migrate, seed-demo, create-ops-user, storage-check."""
 import click
 from flask.cli import with_appcontext
 
@@ -129,3 +129,15 @@ def verify_qr(source, keys_file):
             click.echo(f"  {en} / {zh}: {value}")
     if failed:
         raise SystemExit(1)
+
+
+@coo.command("storage-check")
+@with_appcontext
+def storage_check():
+    """Write, list, read and delete a probe file in the configured storage (run on each host)."""
+    from coo import storage
+    try:
+        where = storage.self_check()
+    except Exception as error:      # any failure (credentials, bucket, network) is the answer
+        raise click.ClickException(f"storage check failed: {type(error).__name__}: {error}") from None
+    click.echo(f"storage ok: {where}")

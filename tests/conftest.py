@@ -106,6 +106,20 @@ def test_env(redis_url, database_url, tmp_path_factory, tsa):
     }
 
 
+def _buffered_client_class():
+    from flask.testing import FlaskClient
+
+    class Buffered(FlaskClient):
+        """Reads each response whole and closes it, as a WSGI server does when it has sent it
+        (downloads stream a stored file: an unread test response would hold it open)."""
+
+        def open(self, *args, **kwargs):
+            kwargs.setdefault("buffered", True)
+            return super().open(*args, **kwargs)
+
+    return Buffered
+
+
 @pytest.fixture(scope="session")
 def _app(test_env):
     from coo import create_app, db
@@ -117,6 +131,7 @@ def _app(test_env):
     with app.app_context():
         db.migrate()
         database.close()
+    app.test_client_class = _buffered_client_class()
     import jobs
     jobs._app = app
     return app

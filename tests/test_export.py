@@ -169,11 +169,10 @@ def test_expired_exports_are_swept(app, client, operator, authorised, small_sync
     task = ExportTask.get_by_id(task_id)
     with app.app_context():
         from coo import storage
-        path = storage.path(task.file_path)
-        assert path.exists()
+        assert storage.exists(task.file_path)
         ExportTask.update(expires_at=datetime.datetime(2000, 1, 1)).where(ExportTask.id == task_id).execute()
         assert sweep.run()["exports"] == 1
-        assert not path.exists()
+        assert not storage.exists(task.file_path)
     assert ExportTask.get_by_id(task_id).status == enums.ExportStatus.EXPIRED
     assert "已过期" in client.get(url).get_data(as_text=True)
     assert client.get(f"{url}/file").status_code == 404

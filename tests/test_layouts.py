@@ -445,19 +445,22 @@ def test_html_in_certificate_text_prints_as_text_and_makes_no_request(app, autho
     assert "<script>alert(1)</" in front and "script>ACME" in front   # (the line wraps after "</")
 
 
-def test_the_url_fetcher_serves_only_our_static_files_and_storage(app, authorised, listening, tmp_path):
+def test_the_url_fetcher_serves_only_our_static_files_and_stored_seals(app, authorised, listening, tmp_path):
     outside = tmp_path / "secret.png"
     outside.write_bytes(b"not ours")
     with app.app_context():
         fetcher = layouts.url_fetcher()
         seal = authorised["3301960001"].seal
-        ok = fetcher.fetch(storage.path(seal.image_path).as_uri())
+        ok = fetcher.fetch(layouts.storage_url(seal.image_path))
         assert ok.read() == storage.read(seal.image_path)
         css = fetcher.fetch((layouts.Path(app.static_folder) / "css" / "layout.css").resolve().as_uri())
         assert b"@page" in css.read()
+        layout_key, _ = storage.put(b"%PDF-1.7 a stored layout", "layouts", ".pdf")
         for url in (f"http://127.0.0.1:{listening.port}/x", f"https://127.0.0.1:{listening.port}/x",
                     "data:image/png;base64,iVBORw0KGgo=", outside.as_uri(), "file:///etc/passwd",
-                    storage.path(seal.image_path).as_uri().replace("file://", "file://127.0.0.1"),
+                    storage.backend().local_path(seal.image_path).as_uri(),     # the storage by path
+                    f"coo-storage:{layout_key}", "coo-storage:seals/../layouts/x.pdf",
+                    "coo-storage:seals/missing.png", "coo-storage:/etc/passwd",
                     (layouts.Path(app.static_folder) / ".." / "config" / "__init__.py").as_uri()):
             with pytest.raises(ValueError, match="refused"):
                 fetcher.fetch(url)

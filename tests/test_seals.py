@@ -257,16 +257,17 @@ def test_scans_previewed_but_never_saved_are_removed_after_their_token_expires(a
     def stored(token):
         with app.test_request_context():
             upload = seal_service.upload_from_token(_huadong(), "seal", token)
-            return upload and (storage.path(upload.image_path), storage.path(upload.original_path))
+            local = storage.backend()
+            return upload and (local.local_path(upload.image_path), local.local_path(upload.original_path))
 
     saved_token = _token(_text(_preview(legal_person, scans.round_seal(41.0))))
     assert _save(legal_person, saved_token, demo.DEMO_PIN).status_code == 204
     abandoned_token = _token(_text(_preview(legal_person, scans.round_seal(43.0))))
     abandoned = stored(abandoned_token)
     with app.app_context():
-        kept = [storage.path(p) for seal in Seal.select() for p in (seal.image_path, seal.original_path)]
+        kept = [storage.backend().local_path(p) for seal in Seal.select() for p in (seal.image_path, seal.original_path)]
         old = time.time() - seal_service.UPLOAD_MAX_AGE_S - 3 * 3600
-        for root, _, files in os.walk(storage.root()):
+        for root, _, files in os.walk(storage.backend().root):
             for name in files:
                 os.utime(os.path.join(root, name), (old, old))
     fresh_token = _token(_text(_preview(legal_person, scans.round_seal(44.0))))   # uploaded just now

@@ -104,18 +104,18 @@ def filename(cert: Certificate, original: bool) -> str:
     return f"{cert.number}-{'original' if original else 'copy'}.pdf"
 
 
-def copy(view: View, certificate_id, who: str, remote_addr: str = "", download: bool = False) -> tuple[Certificate, bytes]:
-    """副本预览/下载: the copy as rendered; nothing changes but the record of who fetched it."""
+def copy(view: View, certificate_id, who: str, remote_addr: str = "", download: bool = False) -> tuple[Certificate, str]:
+    """副本预览/下载: the copy as rendered (its storage key); nothing changes but the record of
+    who fetched it."""
     cert = certificate_or_404(view, certificate_id)
     refused = rules.check(cert, view, rules.Action.DOWNLOAD_COPY) or _file_missing(cert, cert.layout_copy_path)
     if refused:
         raise Refused(refused.message)
-    data = storage.read(cert.layout_copy_path)
     if download:
         DownloadRecord.create(certificate=cert, enterprise=view.own, who=who, original=False,
                               remote_addr=remote_addr, file_path=cert.layout_copy_path)
         audit.record("download_copy", cert.number)
-    return cert, data
+    return cert, cert.layout_copy_path
 
 
 def _signed_original(cert: Certificate) -> str:
@@ -149,8 +149,9 @@ def _refuse_original(cert, view):
         raise Refused(refused.message)
 
 
-def download_original(view: View, certificate_id, who: str, remote_addr: str = "") -> tuple[Certificate, bytes]:
-    """下载正本: record it, mark 已下载 and start archiving (once), and return the signed PDF."""
+def download_original(view: View, certificate_id, who: str, remote_addr: str = "") -> tuple[Certificate, str]:
+    """下载正本: record it, mark 已下载 and start archiving (once), and return the storage key
+    of the signed PDF."""
     from coo.services.exchanges import start
     from coo.services.printing import create_archive_exchange
     cert = certificate_or_404(view, certificate_id)
@@ -173,4 +174,4 @@ def download_original(view: View, certificate_id, who: str, remote_addr: str = "
         audit.record("download_original", cert.number, "首次下载正本，已申请海关归档" if first else "再次下载正本")
     if exchange is not None:
         start(exchange)        # after the commit, like a confirmed print
-    return cert, storage.read(path)
+    return cert, path

@@ -8,11 +8,9 @@ file expires after EXPORT_TTL_S and the sweep deletes it (`expire`).
 """
 import datetime
 import io
-import os
 import tempfile
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 from flask import abort, current_app
@@ -168,13 +166,12 @@ def task_or_404(view: View, task_id: int) -> ExportTask:
     return task
 
 
-def file_of(task: ExportTask) -> Path:
+def file_of(task: ExportTask) -> str:
+    """The storage key of a finished export's file (404 unless 导出完成). The file itself may
+    be gone (swept): reading it raises storage.NotFound."""
     if task.status != enums.ExportStatus.COMPLETE or not task.file_path:
         abort(404)
-    path = storage.path(task.file_path)
-    if not path.exists():
-        abort(404)
-    return path
+    return task.file_path
 
 
 # --- The job's work ---------------------------------------------------------------------------
@@ -204,17 +201,13 @@ def run(task_id: int) -> str:
         view, Certificate.select(Certificate.id))), 10_000_000)
     _update(task_id, status=enums.ExportStatus.RUNNING, total=total, done=0)
     relative = f"exports/{task.job_id}.xlsx"
-    target = storage.root() / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".xlsx")
-    os.close(fd)
-    try:
+    # Written to a local temporary file (openpyxl needs one), then streamed into the storage:
+    # every host, not only this worker's, can serve it.
+    with tempfile.TemporaryFile(prefix="coo-export-", suffix=".xlsx") as tmp:
         done = write_xlsx(view, q, tmp, progress=lambda n: _update(task_id, done=n),
                           every=current_app.config["EXPORT_PROGRESS_EVERY"])
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.seek(0)
+        storage.put_file(relative, tmp)
     now = utcnow()
     _update(task_id, status=enums.ExportStatus.COMPLETE, done=done, total=done,
             file_path=relative,
@@ -238,8 +231,8 @@ def expire(now=None) -> int:
                                           & (ExportTask.expires_at <= now)):
         if task.file_path:
             try:
-                storage.path(task.file_path).unlink(missing_ok=True)
-            except ValueError:
+                storage.delete(task.file_path)
+            except ValueError:       # not a storage key: nothing of ours to delete
                 pass
         ExportTask.update(status=enums.ExportStatus.EXPIRED, file_path="", updated_at=now).where(
             (ExportTask.id == task.id) & (ExportTask.status == enums.ExportStatus.COMPLETE)).execute()

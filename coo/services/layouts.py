@@ -62,7 +62,7 @@ layout_is_final = rules.layout_is_final
 
 
 def _stored(relative: str) -> bool:
-    return bool(relative) and storage.path(relative).is_file()
+    return storage.exists(relative)
 
 
 def layout_key(cert: Certificate, auth: Authorisation) -> str:
@@ -264,9 +264,9 @@ def layout_context(cert, auth) -> dict:
         "qr_svg": Markup(qr.svg_inline(scale=QR_MODULE_MM, border=4, unit="mm")),
         "seal_qr": _seal_qr(cert),
         "barcode_svg": Markup(barcode.svg(cert.number)),
-        "seal": {"src": storage.path(seal.image_path).as_uri(),
+        "seal": {"src": storage_url(seal.image_path),
                  "width_mm": float(seal.width_mm), "height_mm": float(seal.height_mm)},
-        "signature": {"src": storage.path(signature.image_path).as_uri(),
+        "signature": {"src": storage_url(signature.image_path),
                       "width_mm": float(signature.width_mm), "height_mm": float(signature.height_mm),
                       "name": signature.declarant.name},
         "office_en": OFFICES_EN.get(cert.issuing_office, cert.issuing_office),
@@ -298,28 +298,49 @@ _weasy = {}
 _IMAGE_CACHE_MAX = 64
 
 
+# Seal and signature images are read from the storage (local folder or object store) through
+# this URL scheme, and only those two kinds: a template cannot pull a layout or an export.
+STORAGE_SCHEME = "coo-storage"
+STORAGE_IMAGE_KINDS = ("seals/", "signatures/")
+
+
+def storage_url(key: str) -> str:
+    return f"{STORAGE_SCHEME}:{storage.check_key(key)}"
+
+
 def _roots() -> list[Path]:
-    return [Path(current_app.static_folder).resolve(), storage.root().resolve()]
+    return [Path(current_app.static_folder).resolve()]
 
 
 def url_fetcher():
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class LocalOnlyFetcher(URLFetcher):
-        """Serves files of our static folder and storage; refuses every other URL (no network,
-        no data: URLs, no other files), so a template can never make a request."""
+        """Serves files of our static folder and the storage's seals and signatures; refuses
+        every other URL (no network, no data: URLs, no other files), so a template can never
+        make a request."""
 
         def __init__(self, roots):
             super().__init__(allowed_protocols=("file",))
             self.roots = roots
 
         def fetch(self, url, headers=None):
+            if url.startswith(STORAGE_SCHEME + ":"):
+                key = unquote(url[len(STORAGE_SCHEME) + 1:])
+                try:
+                    if not key.startswith(STORAGE_IMAGE_KINDS):
+                        raise ValueError(key)
+                    data = storage.read(storage.check_key(key))
+                except (ValueError, storage.NotFound):
+                    raise ValueError(f"refused (not a stored seal or signature): {url[:80]}") from None
+                mime = mimetypes.guess_type(key)[0] or "application/octet-stream"
+                return URLFetcherResponse(url, data, {"Content-Type": mime})
             parts = urlsplit(url)
             if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
                 raise ValueError(f"refused (not a local file): {url[:80]}")
             path = Path(unquote(parts.path)).resolve()
             if not any(root in path.parents for root in self.roots) or not path.is_file():
-                raise ValueError(f"refused (outside static and storage): {url[:80]}")
+                raise ValueError(f"refused (outside static): {url[:80]}")
             mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
 

@@ -330,21 +330,18 @@ def job_payload(job) -> dict:
     }
 
 
-def job_document(control, job_id: int, part: str) -> Path | None:
-    """The PDF of a job the control is printing now; None (→ 404) for anything else: another
-    enterprise's job, another control's, a job not taken or already reported."""
+def job_document(control, job_id: int, part: str) -> str | None:
+    """The storage key of the PDF of a job the control is printing now; None (→ 404) for
+    anything else: another enterprise's job, another control's, a job not taken or already
+    reported."""
     job = (PrintJob.select(PrintJob, Certificate).join(Certificate)
            .where((PrintJob.id == job_id) & (PrintJob.enterprise == control.enterprise_id)
                   & (PrintJob.control == control) & (PrintJob.status == enums.PrintJobStatus.PRINTING))
            .first())
     if job is None or part not in PARTS[job.kind]:
         return None
-    from coo import storage
     relative = job.certificate.layout_original_path if part == "original" else job.certificate.layout_copy_path
-    if not relative:
-        return None
-    path = storage.path(relative)
-    return path if path.exists() else None
+    return relative or None
 
 
 def report(control, job_id: int, ok: bool, message: str, printer: str):

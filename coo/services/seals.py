@@ -8,7 +8,6 @@ path or a size from the client. Saving re-checks every field and the legal-perso
 authorisation changes, the authorisation is marked superseded: 需要重新授权.
 """
 import datetime
-import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -120,7 +119,7 @@ def upload_from_token(enterprise, kind: str, token: str) -> Upload | None:
     if payload.get("e") != enterprise.id or payload.get("k") != kind:
         return None
     upload = _upload(payload, token)
-    if not storage.path(upload.image_path).exists():
+    if not storage.exists(upload.image_path):
         return None
     return upload
 
@@ -128,7 +127,7 @@ def upload_from_token(enterprise, kind: str, token: str) -> Upload | None:
 STAGED_KINDS = ("seals", "signatures", "uploads")
 
 
-def remove_unsaved_uploads() -> int:
+def remove_unsaved_uploads(now: datetime.datetime | None = None) -> int:
     """Scans stored by 上传预览 but never saved with a seal or signature: removed once no form
     token can name them any more (UPLOAD_MAX_AGE_S, plus an hour). Files any seal or signature
     row names, deleted ones included, stay. Returns how many files were removed."""
@@ -136,15 +135,17 @@ def remove_unsaved_uploads() -> int:
     for model in (Seal, Signature):
         for image_path, original_path in model.select(model.image_path, model.original_path).tuples():
             referenced.update((image_path, original_path))
-    cutoff = time.time() - UPLOAD_MAX_AGE_S - 3600
-    root = storage.root()
+    # Wall-clock time, as the files' own times are (a folder's mtime, an object's LastModified).
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    cutoff = now - datetime.timedelta(seconds=UPLOAD_MAX_AGE_S + 3600)
     removed = 0
     for kind in STAGED_KINDS:
-        for file in (root / kind).rglob("*"):
-            if (file.is_file() and file.relative_to(root).as_posix() not in referenced
-                    and file.stat().st_mtime < cutoff):
-                file.unlink(missing_ok=True)
-                removed += 1
+        # Listed first, deleted after: the same on a folder and on an object store.
+        stale = [entry.key for entry in storage.list(f"{kind}/")
+                 if entry.key not in referenced and entry.modified < cutoff]
+        for key in stale:
+            storage.delete(key)
+            removed += 1
     return removed
 
 

@@ -7,12 +7,12 @@ JavaScript. What a certificate allows is `coo.services.rules`; the list is
 import re
 from dataclasses import dataclass
 
-from flask import Blueprint, current_app, request, send_file, url_for
+from flask import Blueprint, abort, current_app, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
-from coo import enums
+from coo import enums, storage
 from coo.clock import utcnow
 from coo.services import audit, certificates, exports, rules
 from coo.services.access import current_view
@@ -251,7 +251,11 @@ def export_status(task_id):
 @enterprise_required
 def export_file(task_id):
     task = exports.task_or_404(current_view(), task_id)
-    path = exports.file_of(task)
+    key = exports.file_of(task)
+    try:
+        response = storage.send(key, mimetype=exports.XLSX_MIMETYPE, as_attachment=True,
+                                download_name=exports.filename(task.created_at), etag=True)
+    except storage.NotFound:        # swept (or lost) meanwhile
+        abort(404)
     audit.record("download_export", target=str(task.id))
-    return send_file(path, mimetype=exports.XLSX_MIMETYPE, as_attachment=True,
-                     download_name=exports.filename(task.created_at))
+    return response

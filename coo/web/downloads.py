@@ -4,6 +4,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, request, session, url_for
 from flask_login import current_user
 
+from coo import storage
 from coo.services import downloads as service
 from coo.services.access import current_view
 from coo.services.accounts import client_addr, enterprise_required
@@ -48,11 +49,16 @@ def tip_seen():
     return see_other(url_for("downloads.index"))
 
 
-def _pdf(data: bytes, name: str, attachment: bool):
+def _pdf(key: str, name: str, attachment: bool):
+    """The stored PDF, streamed."""
+    try:
+        response = storage.send(key, mimetype="application/pdf")
+    except storage.NotFound:
+        abort(404)
     disposition = "attachment" if attachment else "inline"
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
-        "Cache-Control": "no-store"})
+    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(name)}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/<int:certificate_id>/copy")
@@ -61,11 +67,11 @@ def copy(certificate_id):
     """副本预览/下载 (?download=1 saves it)."""
     download = request.args.get("download") == "1"
     try:
-        cert, data = service.copy(current_view(), certificate_id, current_user.display_name,
+        cert, key = service.copy(current_view(), certificate_id, current_user.display_name,
                                   client_addr(), download=download)
     except service.Refused as refused:
         abort(422, str(refused))
-    return _pdf(data, service.filename(cert, original=False), attachment=download)
+    return _pdf(key, service.filename(cert, original=False), attachment=download)
 
 
 @bp.post("/<int:certificate_id>/original")
@@ -73,8 +79,8 @@ def copy(certificate_id):
 def original(certificate_id):
     """下载正本: a plain form POST (it changes state), answered with the signed PDF."""
     try:
-        cert, data = service.download_original(current_view(), certificate_id,
+        cert, key = service.download_original(current_view(), certificate_id,
                                                current_user.display_name, client_addr())
     except service.Refused as refused:
         abort(422, str(refused))
-    return _pdf(data, service.filename(cert, original=True), attachment=True)
+    return _pdf(key, service.filename(cert, original=True), attachment=True)

@@ -10,14 +10,13 @@ Two blueprints:
   another enterprise's job) is 404.
 """
 import functools
-import io
 
 from flask import (
     Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for,
 )
 from flask_login import current_user
 
-from coo import csrf, enums
+from coo import csrf, enums, storage
 from coo.services import printing, rules
 from coo.services.access import certificate_or_404, current_view, visible_certificates
 from coo.services.accounts import enterprise_required
@@ -123,14 +122,12 @@ def copy_pdf(certificate_id):
     refused = rules.check(cert, current_view(), rules.Action.PREVIEW_COPY)
     if refused or not cert.layout_copy_path:
         abort(404, refused.message if refused else "副本版式尚未接收成功。")
-    from coo import storage
-    path = storage.path(cert.layout_copy_path)
-    if not path.exists():
+    try:
+        response = storage.send(cert.layout_copy_path, mimetype="application/pdf",
+                                as_attachment=request.args.get("download") == "1",
+                                download_name=f"{cert.number}-副本.pdf", max_age=0)
+    except storage.NotFound:
         abort(404)
-    # Read whole (a layout is small): no file handle outlives the request.
-    response = send_file(io.BytesIO(path.read_bytes()), mimetype="application/pdf",
-                         as_attachment=request.args.get("download") == "1",
-                         download_name=f"{cert.number}-副本.pdf", max_age=0)
     # The browser's own PDF viewer must be allowed to show it.
     response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
     return response
@@ -297,10 +294,13 @@ def api_next_job():
 @api.get("/jobs/<int:job_id>/<any(original, copy):part>.pdf")
 @token_required
 def api_document(job_id, part):
-    path = printing.job_document(g.print_control, job_id, part)
-    if path is None:
+    key = printing.job_document(g.print_control, job_id, part)
+    if key is None:
         return _not_found()
-    response = send_file(io.BytesIO(path.read_bytes()), mimetype="application/pdf", max_age=0)
+    try:
+        response = storage.send(key, mimetype="application/pdf", max_age=0)
+    except storage.NotFound:
+        return _not_found()
     response.headers["Cache-Control"] = "no-store"
     return response
 
