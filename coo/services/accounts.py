@@ -10,6 +10,7 @@ from peewee import JOIN, fn
 from coo import enums
 from coo.clock import today_local, utcnow
 from coo.models import Card, Enterprise, LoginSession, Operator, UserAccount, database
+from coo.params import parse_id
 from coo.security import check_secret, new_token, token_digest
 
 login_manager = LoginManager()
@@ -92,7 +93,8 @@ def _load(user_id: str):
     the login is open (退出 revoked it, whatever the cookie says) and the person may still log in."""
     kind, _, rest = (user_id or "").partition(":")
     pk, _, key = rest.partition(":")
-    if not pk.isdigit() or not key:
+    pk = parse_id(pk)
+    if pk is None or not key:
         return None
     open_login = fn.EXISTS(LoginSession.select(LoginSession.id).where(
         (LoginSession.key_digest == token_digest(key)) & (LoginSession.principal == f"{kind}:{pk}")
@@ -100,13 +102,13 @@ def _load(user_id: str):
     if kind == "card":
         card = (Card.select(Card, Enterprise, Operator)
                 .join(Enterprise).switch(Card).join(Operator)
-                .where((Card.id == int(pk)) & open_login).first())
+                .where((Card.id == pk) & open_login).first())
         if card and _card_usable(card):
             return Principal(card=card, session_key=key)
     elif kind == "account":
         account = (UserAccount.select(UserAccount, Enterprise, Operator)
                    .join(Enterprise, JOIN.LEFT_OUTER).switch(UserAccount).join(Operator, JOIN.LEFT_OUTER)
-                   .where((UserAccount.id == int(pk)) & open_login).first())
+                   .where((UserAccount.id == pk) & open_login).first())
         if account and _account_usable(account):
             return Principal(account=account, session_key=key)
     return None

@@ -25,6 +25,7 @@ from coo.clock import today_local, utcnow
 from coo.models import (
     AgentAuthorisation, Authorisation, Enterprise, EnterpriseDefaults, Seal, Signature, database,
 )
+from coo.params import parse_id
 from coo.services import audit, exchanges
 from coo.validators import is_valid_customs_code, is_valid_uscc
 
@@ -100,10 +101,7 @@ def set_default_signature(enterprise, signature_id, by: str) -> str:
 
 
 def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+    return parse_id(value) or 0
 
 
 # --- 授权 --------------------------------------------------------------------------------------

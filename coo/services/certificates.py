@@ -22,6 +22,7 @@ from peewee import SQL, fn
 from coo import enums
 from coo.models import Authorisation, Certificate, CertificateType, Enterprise
 from coo.services.access import View, active_grant, visible_certificates
+from coo.services.paging import Page
 from coo.services.listquery import (
     Choice, DateRange, EnterpriseName, Field, ListQuery, Sort, Text, count_capped, parse_query,
 )
@@ -238,32 +239,6 @@ def _list_rows(view: View, q: ListQuery, size: int):
     return rows
 
 
-@dataclass
-class Page:
-    rows: list
-    number: int
-    size: int
-    total: int                 # counted up to `cap` + 1
-    cap: int
-    has_next: bool
-
-    @property
-    def capped(self) -> bool:
-        return self.total > self.cap
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-min(self.total, self.cap) // self.size))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.number > 1
-
-    @property
-    def first_index(self) -> int:
-        return (self.number - 1) * self.size + 1
-
-
 def list_page(view: View, q: ListQuery, size: int | None = None, cap: int | None = None) -> Page:
     """One page of the list. The count stops at `cap` (LIST_COUNT_CAP, at least this page's
     end): counting every row of a large exporter would cost more than the page itself."""
@@ -271,8 +246,8 @@ def list_page(view: View, q: ListQuery, size: int | None = None, cap: int | None
     cap = max(cap or current_app.config["LIST_COUNT_CAP"], q.page * size)
     total = count_capped(q.filter(listed_certificates(view, Certificate.select(Certificate.id))), cap)
     rows = _list_rows(view, q, size) if total >= q.first_row(size) else []
-    return Page(rows=rows[:size], number=q.page, size=size, total=total, cap=cap,
-                has_next=len(rows) > size)
+    return Page(items=rows[:size], number=q.page, size=size, total=total, cap=cap,
+                more=len(rows) > size)
 
 
 # --- 查看解决办法: why a number is not in the list ----------------------------------------------

@@ -5,6 +5,7 @@ import re
 from peewee import IntegrityError
 
 from coo.models import Card, Operator, database
+from coo.params import parse_id
 from coo.services import audit
 from coo.validators import id_birth_date, id_check_char
 
@@ -57,9 +58,10 @@ def create_operator(enterprise, form: dict):
 
 
 def operator_or_none(enterprise, operator_id):
-    if not str(operator_id).isdigit():
+    operator_id = parse_id(operator_id)
+    if operator_id is None:
         return None
-    return Operator.get_or_none((Operator.id == int(operator_id)) & (Operator.enterprise == enterprise))
+    return Operator.get_or_none((Operator.id == operator_id) & (Operator.enterprise == enterprise))
 
 
 def set_active(person: Operator, active: bool) -> str:

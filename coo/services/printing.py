@@ -255,17 +255,6 @@ class CreateResult:
     errors: list = field(default_factory=list)
 
 
-def parse_ids(values) -> list[int] | None:
-    ids = []
-    for value in values:
-        value = (value or "").strip()
-        if not value.isdigit():
-            return None
-        if int(value) not in ids:
-            ids.append(int(value))
-    return ids
-
-
 def create_jobs(view, ids: list[int], kind, who: str) -> CreateResult:
     """One job per selected certificate, all or none. Every id must be one the view may see
     (else LookupError → 404); every certificate must allow `kind` now."""

@@ -17,6 +17,9 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def init_app(app):
+    from coo.params import IdConverter
+    # Before any route is added: every `<int:…>` is a row id (1 … 2^63−1, else 404).
+    app.url_map.converters["int"] = IdConverter
     for name in AREAS:
         module = importlib.import_module(f"coo.web.{name}")
         app.register_blueprint(module.bp)

@@ -51,9 +51,9 @@ class Row:
 
 def _rows(page):
     copy_url = id_url(COPY_ENDPOINT)
-    jobs = printing.open_job_states([cert.id for cert in page.rows]) if page.rows else {}
+    jobs = printing.open_job_states([cert.id for cert in page.items]) if page.items else {}
     rows = []
-    for cert in page.rows:
+    for cert in page.items:
         allowed = certificates.allowed_actions(cert, job_open=cert.id in jobs)
         rows.append(Row(cert, allowed, copy_url(cert.id) if copy_url and allowed.preview_copy else None,
                         jobs.get(cert.id)))
@@ -66,7 +66,7 @@ def _render_list(q, status=200):
     if q.ok:
         page = certificates.list_page(view, q)
         number = q.value("number")
-        if number and (not page.rows or not certificates.original_printable(page.rows[0])):
+        if number and (not page.items or not certificates.original_printable(page.items[0])):
             diagnosis = certificates.why_not(view, number, q)
     print_url = url_for(PRINT_ENDPOINT) if PRINT_ENDPOINT in current_app.view_functions else None
     return render("certificates/index.html", "results", status, q=q, page=page,
