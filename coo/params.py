@@ -7,8 +7,9 @@ exception. Each parser returns the value or None; callers turn None into the for
 Chinese message (the `*_ERROR` texts here), or into 404 for an id.
 
 `IdConverter` replaces werkzeug's `int` converter app-wide (`coo.web.init_app`): in this app
-every `<int:…>` URL argument names a row, so one outside 1…2^63−1 (the 64-bit range SQLite and
-PostgreSQL keep) does not match the route: 404, never an overflow in the database driver.
+every `<int:…>` URL argument names a row, so one outside the 64-bit range SQLite and PostgreSQL
+keep does not match the route: 404, never an overflow in the database driver. It matches 0 (no
+row has it, so the lookup answers 404) because rq-dashboard's `<int:instance_number>` is 0.
 """
 import datetime
 import math
@@ -110,11 +111,11 @@ def parse_seconds(value, default: float, high: float) -> float | None:
 
 
 class IdConverter(IntegerConverter):
-    """`<int:…>` for row ids: ASCII digits, 1 … 2^63−1; anything else does not match (404)."""
+    """`<int:…>` for row ids: ASCII digits, 0 … 2^63−1; anything else does not match (404)."""
     regex = r"[0-9]{1,19}"
 
     def to_python(self, value: str) -> int:
-        number = parse_id(value)
+        number = parse_int(value, 0, MAX_ID)
         if number is None:
             raise ValidationError()
         return number

@@ -28,6 +28,7 @@ from coo.customs import HANDLERS
 from coo.models import (
     Authorisation, Certificate, CustomsExchange, Enterprise, PrintControl, PrintJob, database,
 )
+from coo.params import parse_int
 from coo.queue import redis
 from coo.security import new_token, token_digest
 from coo.services import audit, sweep
@@ -69,8 +70,8 @@ def confirm_words(number: str) -> str:
 def parse_version(text: str) -> tuple:
     parts = []
     for piece in (text or "").strip().split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        parts.append(int(digits) if digits else 0)
+        digits = "".join(ch for ch in piece if ch in "0123456789")   # not isdigit(): '²'
+        parts.append(parse_int(digits[:9]) or 0)
     return tuple(parts) or (0,)
 
 

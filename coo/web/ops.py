@@ -4,6 +4,8 @@ login, no secrets)."""
 from urllib.parse import urlsplit
 
 import rq_dashboard
+from redis.exceptions import ResponseError
+from rq.exceptions import NoSuchJobError
 from flask import Blueprint, abort, flash, jsonify, url_for
 from htmx_flask import request
 from flask_login import current_user
@@ -43,6 +45,15 @@ def _ops_only():
 def _dashboard_csp(response):
     response.headers["Content-Security-Policy"] = DASHBOARD_CSP
     return response
+
+
+@rq_dashboard.blueprint.errorhandler(NoSuchJobError)
+@rq_dashboard.blueprint.errorhandler(ValueError)
+@rq_dashboard.blueprint.errorhandler(ResponseError)
+def _dashboard_not_found(error):
+    """rq-dashboard raises on a job, queue or page argument that names nothing (`Job.fetch` of
+    an unknown or malformed id, `int()` of a page, a queue key that does not exist): 404."""
+    return render("errors/error.html", code=404, message="页面或数据不存在。", status=404)
 
 
 def init_app(app):
