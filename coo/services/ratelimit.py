@@ -13,7 +13,7 @@ from coo.queue import redis
 log = logging.getLogger(__name__)
 
 
-def _key(name: str, ident: str) -> str:
+def key(name: str, ident: str) -> str:
     return f"ratelimit:{name}:{ident}"
 
 
@@ -28,18 +28,18 @@ def allow(name: str, ident: str, limit: int, window_s: int = 60) -> bool:
 
 def hit(name: str, ident: str, window_s: int) -> int:
     """Count one hit; the number of hits in the window so far (raises RedisError)."""
-    key = _key(name, ident)
+    name = key(name, ident)
     pipe = redis().pipeline()
-    pipe.incr(key)
-    pipe.expire(key, window_s, nx=True)
+    pipe.incr(name)
+    pipe.expire(name, window_s, nx=True)
     count, _ = pipe.execute()
     return count
 
 
 def count(name: str, ident: str) -> int:
     """Hits in the current window (raises RedisError)."""
-    return int(redis().get(_key(name, ident)) or 0)
+    return int(redis().get(key(name, ident)) or 0)
 
 
 def reset(name: str, ident: str) -> None:
-    redis().delete(_key(name, ident))
+    redis().delete(key(name, ident))
