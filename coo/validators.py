@@ -44,7 +44,7 @@ def is_valid_id_number(number: str) -> bool:
     if not isinstance(number, str) or len(number) != 18:
         return False
     number = number.upper()
-    if not number[:17].isdigit() or number[17] not in "0123456789X":
+    if not (number[:17].isascii() and number[:17].isdigit()) or number[17] not in "0123456789X":
         return False
     return id_check_char(number[:17]) == number[17] and id_birth_date(number) is not None
 

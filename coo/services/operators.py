@@ -17,7 +17,7 @@ def check_id_number(value: str) -> tuple[str, str]:
     number = (value or "").strip().upper()
     if not number:
         return number, "请填写身份证号。"
-    if len(number) != 18 or not number[:17].isdigit() or number[17] not in "0123456789X":
+    if len(number) != 18 or not (number[:17].isascii() and number[:17].isdigit()) or number[17] not in "0123456789X":
         return number, "身份证号应为 18 位（前 17 位为数字，最后一位为数字或 X）。"
     if id_birth_date(number) is None:
         return number, "身份证号中的出生日期无效，请核对。"

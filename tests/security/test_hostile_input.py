@@ -39,6 +39,7 @@ HOSTILE = {
     "superscript two (isdigit, not int)": "²",
     "arabic-indic digit": "١٢",
     "full-width digits": "１２",
+    "ID-number shaped, one superscript digit": "11010119900101²23X",
     "beyond 64 bits": "99999999999999999999",
     "5,000 digits": "9" * 5000,
     "zero": "0",
