@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 
 from coo import enums
 from coo.clock import CST, today_local, utcnow
+from coo.db import write_transaction
 from coo.models import Certificate, CertificateType, Enterprise, GoodsLine, database
 from coo.params import parse_date
 from coo.queue import enqueue
@@ -236,7 +237,7 @@ def import_certificate(record) -> Certificate:
         raise IntakeError("duplicate", [f"证书编号 {number} 已存在"], number, existing.id)
     goods = fields.pop("goods")
     try:
-        with database.atomic():
+        with write_transaction():
             cert = Certificate.create(**fields)
             for line in goods:
                 GoodsLine.create(certificate=cert, **line)

@@ -25,7 +25,8 @@ from markupsafe import Markup
 
 from coo import barcode, enums, storage
 from coo.clock import utcnow
-from coo.models import Authorisation, Certificate, GoodsLine, database
+from coo.db import lock_rows, write_transaction
+from coo.models import Authorisation, Certificate, GoodsLine
 from coo.security import verification_code, verification_url
 
 # Part of layout_key: bump when the templates change in a way stored layouts must follow.
@@ -200,7 +201,8 @@ def run(certificate_id: int) -> str:
             # E.g. more goods than the boxes hold. A layout stored for older data must not stay
             # printable either: the certificate goes back to 海关端生成 with the reason, unless
             # it was printed (or downloaded, archived) meanwhile: what is on paper stays.
-            with database.atomic():
+            with write_transaction():
+                lock_rows(Certificate, cert.id)     # a 是 or 下载正本 racing us goes first, or waits
                 if layout_is_final(Certificate.get_by_id(cert.id)):
                     return "final"
                 (Certificate.update(layout_status=enums.LayoutStatus.CUSTOMS_GENERATED,
@@ -209,7 +211,8 @@ def run(certificate_id: int) -> str:
             return "blocked"
         original_path, _ = storage.put(original, "layouts", ".pdf")
         copy_path, _ = storage.put(copy, "layouts", ".pdf")
-        with database.atomic():
+        with write_transaction():
+            lock_rows(Certificate, cert.id)
             fresh = Certificate.get_by_id(cert.id)
             fresh_auth = authorisation_in_force(fresh)
             if layout_is_final(fresh):
@@ -280,6 +283,7 @@ def layout_context(cert, auth) -> dict:
         "verify_url": url,
         "verify_code": verification_code(cert.number),
         "qr_svg": Markup(qr.svg_inline(scale=QR_MODULE_MM, border=4, unit="mm")),
+        "seal_qr": _seal_qr(cert),
         "barcode_svg": Markup(barcode.svg(cert.number)),
         "seal": {"src": storage.path(seal.image_path).as_uri(),
                  "width_mm": float(seal.width_mm), "height_mm": float(seal.height_mm)},
@@ -292,6 +296,14 @@ def layout_context(cert, auth) -> dict:
                   "third_party": cert.third_party_invoicing, "exhibition": cert.exhibition,
                   "movement": cert.back_to_back},
     }
+
+
+def _seal_qr(cert) -> dict:
+    """The self-verifying QR (coo/proof/qr.py): signed data an officer checks offline."""
+    from coo.proof import qr as seal
+    svg, width_mm = seal.symbol_svg(seal.seal_text(cert, verification_code(cert.number)))
+    return {"svg": Markup(svg), "width_mm": width_mm,
+            "keys_url": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/.well-known/coo-keys.json"}
 
 
 def layout_html(cert, auth) -> tuple[str, str]:
