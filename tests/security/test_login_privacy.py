@@ -13,6 +13,12 @@ The design these tests pin down (coo/services/accounts.py):
   lock. The holder's own PC (a login from there within 90 days) is not throttled by it, and one
   successful login clears the count. Per client address, 30 attempts per 15 minutes.
 - The throttle answers "登录尝试过于频繁，请稍后再试。" and its Redis keys expire with the window.
+
+Why not more: every wrong PIN still counts toward the manual's lock, so guessing stays bounded
+by 5 in a row. The price is that a stranger who comes back after the window, with no login of
+the holder in between, gets 3 more and can lock the card; a longer LOGIN_THROTTLE_WINDOW_S makes
+that slower (and makes the holder wait as long on a PC never used before). Not counting a
+stranger's failures would instead let him guess forever at 3 per window.
 """
 import re
 
