@@ -193,3 +193,22 @@ def test_ops_form_errors_come_back_as_a_fragment_and_change_nothing(client, app,
 def test_the_simulator_page_is_404_for_enterprise_users(client, operator):
     assert client.get("/ops/simulator").status_code == 404
     assert operator.post("/ops/simulator", {"exporter_id": 1}).status_code == 404
+
+
+def test_nonces_are_kept_in_the_database_and_the_sweep_prunes_only_expired_ones(client, app, demo):
+    import datetime
+    from coo.clock import utcnow
+    from coo.models import CustomsNonce
+    from coo.services import sweep
+    first, signed = post(client, app, record())
+    assert first.status_code == 201
+    kept = CustomsNonce.get(CustomsNonce.nonce == signed[signing.NONCE])
+    window = app.config["CUSTOMS_REPLAY_WINDOW_S"]
+    # remembered for as long as any request with this nonce could pass the timestamp check
+    assert kept.expires_at >= utcnow() + datetime.timedelta(seconds=2 * window - 5)
+    CustomsNonce.create(nonce="0ldn0nce0ldn0nce", expires_at=utcnow() - datetime.timedelta(seconds=1))
+    with app.app_context():
+        assert sweep.run()["customs_nonces"] == 1
+    assert [n.nonce for n in CustomsNonce.select()] == [signed[signing.NONCE]]
+    replay, _ = post(client, app, record(), headers=signed)
+    assert replay.status_code == 401 and replay.get_json()["error"] == "replayed_nonce"
