@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TEST_POSTGRES_URL ?=
 
-.PHONY: run test test-fast bench system-packages system-packages-test system-packages-bench clean
+.PHONY: run test test-fast bench bench-smoke system-packages system-packages-test system-packages-bench clean
 
 run: $(VENV)/.run-installed system-packages
 	$(BIN)/python -m coo.devserver
@@ -21,6 +21,13 @@ test-fast: $(VENV)/.test-installed system-packages-test
 
 bench: $(VENV)/.test-installed system-packages-bench
 	$(BIN)/python -m bench
+
+# Every benchmark with tiny sizes and durations (BENCH_SMOKE=1): fails when one raises or prints
+# no BENCH line. Proves they work, not how fast (no timing is checked). Needs PostgreSQL. Without
+# wrk (no apt here) the req/s benchmarks use their Python load loop, so CI never depends on it.
+bench-smoke: $(VENV)/.test-installed system-packages-test
+	-@.ci/system-packages bench
+	$(BIN)/python -m bench --smoke
 
 system-packages:
 	@.ci/system-packages run

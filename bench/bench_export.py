@@ -5,14 +5,13 @@ writing the same rows from a Python list. Goal <= 1.2.
 Each run is a fresh process, so neither side inherits the other's memory; each side runs twice
 and its faster run counts."""
 import json
-import os
 import subprocess
 import sys
 import time
 
-from bench.support import ROOT, line, prepare, tmp_sqlite
+from bench.support import ROOT, line, prepare, setting, tmp_sqlite
 
-N = int(os.environ.get("BENCH_LIST_N", 100_000))
+N = setting("BENCH_LIST_N", 100_000, 300)
 
 
 def _child(side, url, out):

@@ -107,10 +107,14 @@ class Stack:
         return f"http://127.0.0.1:{self.web_port}"
 
     def stop(self):
+        # All at once, then one shared grace period (one by one, each waiting its turn, took
+        # longer than the smoke run's whole load).
         for proc in reversed(self.procs):
             proc.terminate()
+        deadline = time.monotonic() + 20
+        for proc in reversed(self.procs):
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
@@ -206,8 +210,9 @@ def _pct(values, q):
 
 
 def main():
-    users = int(os.environ.get("LOAD_USERS", 50))
-    seconds = int(os.environ.get("LOAD_SECONDS", 60))
+    from bench.support import setting
+    users = setting("LOAD_USERS", 50, 3)
+    seconds = setting("LOAD_SECONDS", 60, 2)
     stack = Stack()
     try:
         base = stack.start()

@@ -7,10 +7,11 @@ import time
 
 from PIL import Image
 
+from bench.support import setting
 from coo import scan
 from coo.services import sample_scans
 
-RUNS = 25
+RUNS = setting("BENCH_SEAL_RUNS", 25, 2)
 
 
 def _interleaved_medians_ms(funcs, runs=RUNS):

@@ -32,6 +32,25 @@ def line(name, value, unit):
     print(f"BENCH name={name} value={value} unit={unit}", flush=True)
 
 
+# --- Smoke mode ---------------------------------------------------------------------------------
+# `make bench-smoke` sets BENCH_SMOKE=1: every benchmark runs its real code path with tiny data and
+# durations, to prove it still works (not how fast). A benchmark takes each of its sizes and
+# durations from `setting`, so it honours smoke mode (and an explicit override) in one line.
+
+def smoke() -> bool:
+    """Whether this is a smoke run (BENCH_SMOKE=1)."""
+    return os.environ.get("BENCH_SMOKE", "") not in ("", "0")
+
+
+def setting(env_name: str, full, smoke_value):
+    """A benchmark's size or duration: the env var `env_name` when set (e.g. BENCH_LIST_N), else
+    `smoke_value` in smoke mode, else `full`. Typed like `full` (int or float)."""
+    raw = os.environ.get(env_name)
+    if raw not in (None, ""):
+        return type(full)(raw)
+    return smoke_value if smoke() else full
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -46,19 +65,10 @@ def make_app(database_url, **overrides):
     return create_app("development", DATABASE_URL=database_url, SECRET_KEY=SECRET_KEY, **overrides)
 
 
-CERT_COLUMNS = (
-    "number", "cert_type", "invoice_number", "invoice_date", "applicant_id", "exporter_id",
-    "exporter_text", "consignee_text", "producer_text", "importing_country", "transport_text",
-    "departure_date", "remarks", "issue_date", "issuing_office", "platform", "creator", "approved_at",
-    "layout_status", "print_status", "download_status", "archive_status", "archived_at",
-    "verification_published_at", "print_count", "exception_reprints", "reprint_allowed",
-    "layout_original_path", "layout_copy_path", "layout_key", "layout_error", "created_at", "updated_at",
-)
-
-
 def _cert_rows(n, exporters, start, seed):
     """`n` certificates spread over `exporters` (ids), issued over the last three years, all
-    approved after the exporters' authorisation; statuses mixed like a live system."""
+    approved after the exporters' authorisation; statuses mixed like a live system. Each row is
+    a dict of the columns that matter here; `_bulk` fills every other column of the model."""
     from coo.models import CertificateType
     codes = [t.code for t in CertificateType.select().order_by(CertificateType.sort_order)]
     rng = random.Random(seed)
@@ -73,14 +83,46 @@ def _cert_rows(n, exporters, start, seed):
         r = rng.random()
         archived = r < 0.35
         printed = archived or r < 0.5
-        yield (f"{code}{issue:%y}{3301 + i % 4}{i:09d}", code, f"INV{i:010d}", issue, exporter, exporter,
-               "BENCH EXPORTER CO., LTD.\nNO. 1 BENCH ROAD, HANGZHOU, CHINA",
-               "BENCH CONSIGNEE PTE. LTD.\n1 BENCH STREET, SINGAPORE", "", "SINGAPORE",
-               "FROM NINGBO, CHINA TO SINGAPORE BY SEA", issue + datetime.timedelta(days=3), "", issue,
-               offices[i % 4], "single_window", "李晓梅", approved,
-               "received" if rng.random() < 0.9 else "sending", "printed" if printed else "pending",
-               "pending", "archived" if archived else "unarchived", now if archived else None, None,
-               1 if printed else 0, 0, False, "", "", "", "", now, now)
+        yield dict(
+            number=f"{code}{issue:%y}{3301 + i % 4}{i:09d}", cert_type=code, invoice_number=f"INV{i:010d}",
+            invoice_date=issue, applicant=exporter, exporter=exporter,
+            exporter_text="BENCH EXPORTER CO., LTD.\nNO. 1 BENCH ROAD, HANGZHOU, CHINA",
+            consignee_text="BENCH CONSIGNEE PTE. LTD.\n1 BENCH STREET, SINGAPORE", importing_country="SINGAPORE",
+            transport_text="FROM NINGBO, CHINA TO SINGAPORE BY SEA", departure_date=issue + datetime.timedelta(days=3),
+            issue_date=issue, issuing_office=offices[i % 4], creator="李晓梅", approved_at=approved,
+            layout_status="received" if rng.random() < 0.9 else "sending",
+            print_status="printed" if printed else "pending", archive_status="archived" if archived else "unarchived",
+            archived_at=now if archived else None, print_count=1 if printed else 0, created_at=now, updated_at=now)
+
+
+# A NOT NULL column without a default gets a value of its type, so a new column never breaks the
+# bulk insert (the rows above say what matters to the benchmarks; the rest is filler).
+_FILLER = {"BooleanField": False, "IntegerField": 0, "BigIntegerField": 0, "SmallIntegerField": 0,
+           "FloatField": 0.0, "DecimalField": Decimal("0"), "DateField": datetime.date(2000, 1, 1),
+           "DateTimeField": datetime.datetime(2000, 1, 1)}
+
+
+def model_columns(model):
+    """Every column of `model` except its auto-increment key, in table order: (column, field)."""
+    return [(f.column_name, f) for f in model._meta.sorted_fields
+            if not (f.primary_key and type(f).__name__ == "AutoField")]
+
+
+def _filled(model, row: dict):
+    """Every column's database value for `row` (a dict by field name): the row's value, else the
+    field's default, else NULL when nullable, else a filler of the field's type."""
+    out = []
+    for _, f in model_columns(model):
+        if f.name in row:
+            value = row[f.name]
+        elif f.default is not None:
+            value = f.default() if callable(f.default) else f.default
+        elif f.null:
+            value = None
+        else:
+            value = next((v for cls in type(f).__mro__ for k, v in _FILLER.items() if cls.__name__ == k), "")
+        out.append(None if value is None else f.db_value(value))
+    return tuple(out)
 
 
 def authorise(ent):
@@ -152,7 +194,12 @@ def prepare(database_url, n_main, n_others=0, other_exporters=0):
 
 
 def _bulk(database, rows, chunk=5000):
-    cols = ", ".join(f'"{c}"' for c in CERT_COLUMNS)
+    """Insert certificate rows (dicts, see `_cert_rows`): COPY on PostgreSQL, executemany on
+    SQLite. The columns are the model's, so a column added by a migration is filled too."""
+    from coo.models import Certificate
+    columns = model_columns(Certificate)
+    cols = ", ".join(f'"{c}"' for c, _ in columns)
+    rows = (_filled(Certificate, row) for row in rows)
     if is_postgres():
         conn = database.connection()
         with database.atomic():
@@ -182,7 +229,7 @@ def _bulk(database, rows, chunk=5000):
         return
     # A large page cache: the random-order index inserts otherwise thrash SQLite's 2 MiB default.
     database.execute_sql("PRAGMA cache_size = -262144")
-    placeholders = ", ".join("?" * len(CERT_COLUMNS))
+    placeholders = ", ".join("?" * len(columns))
     sql = f'INSERT INTO "certificate" ({cols}) VALUES ({placeholders})'
     with database.atomic():
         cursor = database.cursor()
@@ -315,12 +362,16 @@ def latencies_ms(url, headers, n=200, warmup=20):
 
 
 def tmp_sqlite(name):
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{BENCH_DIR / name}"
+    """A bench SQLite database kept for the next run (smoke runs keep theirs apart)."""
+    folder = BENCH_DIR / "smoke" if smoke() else BENCH_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / name}"
 
 
 def postgres_url(name):
-    """A bench database next to TEST_POSTGRES_URL (created once, kept for the next run)."""
+    """A bench database next to TEST_POSTGRES_URL (created once, kept for the next run; smoke
+    runs use their own, `<name>_smoke`)."""
+    name = f"{name}_smoke" if smoke() else name
     base = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL") \
         or "postgresql://postgres@127.0.0.1:5432/test"
     import psycopg2

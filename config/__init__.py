@@ -77,6 +77,13 @@ class Config:
     PRINT_CONTROL_HEARTBEAT_S = _int("PRINT_CONTROL_HEARTBEAT_S", 30)
     # How long the server holds a control's "next job?" request open (long-poll).
     PRINT_CONTROL_LONG_POLL_S = _int("PRINT_CONTROL_LONG_POLL_S", 20)
+    # Where paired controls send heartbeats, long-polls and results: the Procfile's
+    # `printcontrol` process (gevent, holds thousands of idle polls). Empty: the address they
+    # paired with (a proxy routes /api/printcontrol/ to that process, or the web serves it).
+    PRINT_CONTROL_API_URL = os.environ.get("PRINT_CONTROL_API_URL", "")
+    # The Windows executable built on Windows from packaging/coo-printcontrol.spec (docs/
+    # print-control.md); served by 下载安装包 when the file is there.
+    PRINT_CONTROL_EXE_PATH = os.environ.get("PRINT_CONTROL_EXE_PATH", str(INSTANCE / "downloads" / "coo-printcontrol.exe"))
     # A job not taken, or taken and never reported, for this long ends as 打印失败 (sweep).
     PRINT_JOB_TIMEOUT_S = _int("PRINT_JOB_TIMEOUT_S", 600)
     PAIRING_CODE_TTL_S = _int("PAIRING_CODE_TTL_S", 600)

@@ -119,6 +119,3 @@ def migration_status():
     return Runner(database.obj, directory=str(MIGRATIONS)).status()
 
 
-def is_current() -> bool:
-    return all(m.applied for m in migration_status())
-

@@ -2,7 +2,9 @@
 
 - SQLite under instance/ (DATABASE_URL unset), migrated; demo data loaded once;
 - a local Redis on a private port (REDIS_URL unset), started here and stopped on exit;
-- web (gunicorn on 127.0.0.1:8000), worker and scheduler from the Procfile.
+- the Procfile's processes: web (gunicorn on 127.0.0.1:8000), printcontrol (the print
+  controls' API under gevent on 127.0.0.1:8001: paired controls are sent there), worker,
+  customs (a worker of its own: archiving never waits behind the demo's layouts) and scheduler.
 """
 import os
 import shutil
@@ -58,6 +60,8 @@ def main():
     if "REDIS_URL" not in env:
         redis_proc = start_local_redis(LOCAL_REDIS_PORT, ROOT / "instance" / "redis")
         env["REDIS_URL"] = f"redis://127.0.0.1:{LOCAL_REDIS_PORT}/0"
+    # Paired print controls talk to the Procfile's gevent process, as in production.
+    env.setdefault("PRINT_CONTROL_API_URL", "http://" + env.get("COO_PRINTCONTROL_BIND", "127.0.0.1:8001"))
     tsa_proc = None
     if "COO_TSA_URL" not in env:
         tsa_proc = subprocess.Popen([sys.executable, "-m", "coo.proof.tsa", "--port", str(LOCAL_TSA_PORT),
@@ -69,7 +73,8 @@ def main():
     try:
         subprocess.run(flask + ["migrate"], env=env, cwd=ROOT, check=True)
         subprocess.run(flask + ["seed-demo"], env=env, cwd=ROOT, check=True)
-        print("coo: http://127.0.0.1:8000  (Ctrl-C stops web, worker, scheduler and the local Redis)")
+        print(f"coo: http://{env.get('COO_BIND', '127.0.0.1:8000')}  (print controls: "
+              f"{env['PRINT_CONTROL_API_URL']}; Ctrl-C stops every process and the local Redis)")
         honcho = subprocess.Popen([str(bindir / "honcho"), "start", "-f", "Procfile"], env=env, cwd=ROOT)
         try:
             honcho.wait()

@@ -168,7 +168,8 @@ class Authorisation(BaseModel):
     # Migration 0020 adds a partial unique index: at most one PENDING authorisation per
     # enterprise, so a double-click or two tabs make one request to customs.
     class Meta:
-        # latest_success and the self-printability rule read MAX(receipt_at) per enterprise.
+        # latest_success reads the newest receipt_at per enterprise (its seal goes on the layouts),
+        # the self-printability rule (coo.services.rules) the first one.
         indexes = ((("enterprise", "status", "receipt_at"), False),)
 
     @classmethod
@@ -287,7 +288,7 @@ class Certificate(BaseModel):
     archive_status = EnumField(enums.ArchiveStatus, default=enums.ArchiveStatus.UNARCHIVED)
     archived_at = DateTimeField(null=True)
     verification_published_at = DateTimeField(null=True)
-    print_count = IntegerField(default=0)          # confirmed original prints
+    print_count = IntegerField(default=0)          # originals sent to the printer (whatever 是/否 said)
     exception_reprints = IntegerField(default=0)   # reprints allowed through 打印异常申请
     reprint_allowed = BooleanField(default=False)  # an accepted exception re-opens the original
     layout_original_path = CharField(max_length=255, default="")

@@ -12,7 +12,12 @@ from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
 
-QUEUES = ("default", "layouts", "customs", "exports")
+# In the order a worker serves them (Procfile): customs first (an archive must not wait behind
+# rendering), then the user's own work; `layouts_bulk` takes the layouts nobody is waiting for
+# (the demo seed's, the re-renders after a new 授权, the sweep's), so a new approval's layout
+# (`layouts`) never waits behind hundreds of them.
+QUEUES = ("customs", "default", "layouts", "exports", "layouts_bulk")
+BULK_LAYOUTS = "layouts_bulk"
 DEFAULT_RETRY = Retry(max=3, interval=[10, 30, 60])
 # States in which a job with the same id still stands for the work: enqueueing again is a no-op.
 _LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}

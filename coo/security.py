@@ -23,10 +23,6 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def hmac_hex(key: str, message: str) -> str:
-    return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
-
-
 def verification_code(certificate_number: str) -> str:
     """The per-certificate code printed with the QR (出口原产地证书核查): an HMAC of the number,
     so it cannot be guessed from the number. 10 characters, upper case, unambiguous."""

@@ -40,14 +40,5 @@ def id_birth_date(number: str):
     return born
 
 
-def is_valid_id_number(number: str) -> bool:
-    if not isinstance(number, str) or len(number) != 18:
-        return False
-    number = number.upper()
-    if not (number[:17].isascii() and number[:17].isdigit()) or number[17] not in "0123456789X":
-        return False
-    return id_check_char(number[:17]) == number[17] and id_birth_date(number) is not None
-
-
 def is_valid_customs_code(code: str) -> bool:
     return isinstance(code, str) and len(code) == 10 and code.isalnum()

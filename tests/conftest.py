@@ -247,7 +247,7 @@ class WorkerRunner:
         self.app = app
         self.env = env
 
-    def burst(self, queues=("default", "layouts", "customs", "exports"), with_scheduler=False):
+    def burst(self, queues=("customs", "default", "layouts", "exports", "layouts_bulk"), with_scheduler=False):
         """In-process rq Worker (it forks a work horse per job, as in production)."""
         from rq import Worker
         from coo import queue
@@ -258,7 +258,7 @@ class WorkerRunner:
             worker.work(burst=True, with_scheduler=with_scheduler)
         database.connect(reuse_if_open=True)
 
-    def subprocess_burst(self, queues=("default", "layouts", "customs", "exports"), timeout=120):
+    def subprocess_burst(self, queues=("customs", "default", "layouts", "exports", "layouts_bulk"), timeout=120):
         """A separate `rq worker --burst` process, exactly as the Procfile starts one."""
         cmd = [str(Path(sys.executable).parent / "rq"), "worker", "--burst",
                "--worker-class", "jobs.worker.CooWorker", "--url", self.env["REDIS_URL"], *queues]

@@ -96,7 +96,7 @@ def test_setting_defaults_marks_them_and_swaps_the_lists(client, legal_person, s
 @pytest.mark.parametrize("field, key, message", [
     ("seal_id", "disabled", "只能将已启用且在有效期内的印章设为默认印章"),
     ("seal_id", "expired", "只能将已启用且在有效期内的印章设为默认印章"),
-    ("signature_id", "disabled_sig", "只能将已启用的签名设为默认签名"),
+    ("signature_id", "disabled_sig", "只能将已启用、且申报员未停用的签名设为默认签名"),
 ])
 def test_a_disabled_or_expired_one_cannot_be_the_default(client, legal_person, seals, field, key, message):
     path = "/authorisation/default-seal" if field == "seal_id" else "/authorisation/default-signature"
@@ -104,6 +104,39 @@ def test_a_disabled_or_expired_one_cannot_be_the_default(client, legal_person, s
         response = legal_person.post(path, {field: seals[key].id}, htmx=htmx, token_from="/authorisation/")
         assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert EnterpriseDefaults.select().count() == 0
+
+
+def _operator_signature(ent, active=True):
+    """An enabled signature of a declarant who is an operator (not the legal person)."""
+    from coo.models import Signature
+    declarant = Operator.create(enterprise=ent, name="赵申报", id_number="110101199003070018", is_declarant=True,
+                                active=active)
+    signature = make_signature(ent, "赵申报签名")
+    Signature.update(declarant=declarant).where(Signature.id == signature.id).execute()
+    return Signature.get_by_id(signature.id)
+
+
+def _disabled_declarant_signature(ent):
+    return _operator_signature(ent, active=False)
+
+
+def test_a_disabled_declarants_signature_cannot_be_the_default(client, legal_person, seals):
+    signature = _disabled_declarant_signature(enterprise(HUADONG))
+    for htmx in (False, True):
+        response = legal_person.post("/authorisation/default-signature", {"signature_id": signature.id},
+                                     htmx=htmx, token_from="/authorisation/")
+        assert response.status_code == 422
+        assert "只能将已启用、且申报员未停用的签名设为默认签名" in response.get_data(as_text=True)
+    assert EnterpriseDefaults.select().count() == 0
+
+
+def test_a_declarant_disabled_after_the_default_was_set_is_not_sent_to_customs(client, legal_person, seals):
+    signature = _operator_signature(enterprise(HUADONG))
+    _defaults(legal_person, dict(seals, signature=signature))
+    Operator.update(active=False).where(Operator.id == signature.declarant_id).execute()
+    response = legal_person.post("/authorisation/authorise", token_from="/authorisation/")
+    assert response.status_code == 422 and "其申报员已停用，请重新设置默认签名" in response.get_data(as_text=True)
+    assert Authorisation.select().count() == 0 and CustomsExchange.select().count() == 0
 
 
 def test_another_enterprises_seal_cannot_be_the_default(client, legal_person, seals):

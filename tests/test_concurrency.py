@@ -165,7 +165,8 @@ def test_five_no_answers_record_one_answer_and_archive_nothing(app, client, oper
         results = race(operator, f"/printing/jobs/{job.id}/confirm", {"answer": "no"}, htmx=True)
         assert_no_5xx(results)
         after = Certificate.get_by_id(cert.id)
-        assert after.print_status == enums.PrintStatus.PENDING and after.print_count == 0
+        # the original went to the printer: 已打印 and counted once, whatever the answer
+        assert after.print_status == enums.PrintStatus.PRINTED and after.print_count == 1
         assert CustomsExchange.select().where(CustomsExchange.kind == enums.ExchangeKind.ARCHIVE).count() == 0
         assert count_events("print_confirmed") == 1
         assert PrintJob.get_by_id(job.id).confirmed_ok is False

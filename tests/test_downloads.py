@@ -1,6 +1,7 @@
 """证书下载 (the manual's 第六章): the 12 electronic types, single-window certificates only,
 副本预览/下载, 下载正本 with a PDF signature that verifies, and the state and archiving it starts."""
 import io
+import re
 
 import pytest
 import weasyprint
@@ -48,6 +49,19 @@ def downloadable(app, n=1):
     return [with_layout(app, c) for c in certs]
 
 
+def row_of(html, number):
+    """The <tr> of one certificate in the list."""
+    match = re.search(rf"<tr>\s*<td>\d+</td>\s*<td>{number}</td>.*?</tr>", html, re.S)
+    assert match, f"no row for {number}"
+    return match.group(0)
+
+
+def row_cells(html, number):
+    """The text of each cell of that row (序号 at 0, 证书编号 at 1, …, 打印下载状态 at 9, 操作 at 10)."""
+    return [re.sub(r"<[^>]+>", " ", cell).strip()
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row_of(html, number), re.S)]
+
+
 def state():
     return (DownloadRecord.select().count(), CustomsExchange.select().count(),
             [(c.id, c.download_status, c.archive_status) for c in Certificate.select().order_by(Certificate.id)])
@@ -89,7 +103,7 @@ def test_tip_dialog_lists_the_12_types_until_acknowledged(client, operator):
 def test_a_certificate_from_another_platform_is_refused_with_the_reason(app, client, operator):
     cert = with_layout(app, huadong_certificates(e_download=True, platform=enums.Platform.GOV_SERVICE)[0])
     html = client.get(f"/downloads/?number={cert.number}").get_data(as_text=True)
-    assert "使用单一窗口申请的证书才能使用该功能（该证书通过海关政务服务一体化平台申请）。" in html
+    assert f"证书 {cert.number} 通过海关政务服务一体化平台申请，使用单一窗口申请的证书才能使用该功能。" in html
     before = state()
     response = operator.post(f"/downloads/{cert.id}/original", token_from="/downloads/")
     assert response.status_code == 422
@@ -101,7 +115,7 @@ def test_a_certificate_from_another_platform_is_refused_with_the_reason(app, cli
 def test_a_type_without_electronic_version_is_refused(app, client, operator):
     cert = with_layout(app, huadong_certificates(e_download=False)[0])
     html = client.get(f"/downloads/?number={cert.number}").get_data(as_text=True)
-    assert "该证书类别不支持电子版下载" in html
+    assert f"证书 {cert.number} 的证书类别（{cert.cert_type.name_zh}）不支持电子版下载。" in html
     before = state()
     response = operator.post(f"/downloads/{cert.id}/original", token_from="/downloads/")
     assert response.status_code == 422 and "不支持电子版下载" in response.get_data(as_text=True)
@@ -168,7 +182,7 @@ def test_downloaded_original_is_signed_recorded_and_starts_archiving(app, client
     assert archive.subject_id == cert.id
     assert AuditEvent.select().where(AuditEvent.action == "download_original").exists()
     html = client.get(f"/downloads/?number={cert.number}").get_data(as_text=True)
-    assert "已下载" in html
+    assert row_cells(html, cert.number)[9] == "已下载"          # the row's 打印下载状态
 
     # again: the same signed document, one more record, no second archive request
     again = operator.post(f"/downloads/{cert.id}/original", token_from="/downloads/")
@@ -183,26 +197,28 @@ def test_archived_or_self_printed_certificates_offer_no_new_original(app, client
     Certificate.update(print_status=enums.PrintStatus.PRINTED).where(Certificate.id == b.id).execute()
     before = state()
     response = operator.post(f"/downloads/{a.id}/original", token_from="/downloads/")
-    assert response.status_code == 422 and "该证书已归档，不能再下载正本。" in response.get_data(as_text=True)
+    assert response.status_code == 422 and f"证书 {a.number} 已归档" in response.get_data(as_text=True)
+    assert "也不能再下载正本" in response.get_data(as_text=True)
     response = operator.post(f"/downloads/{b.id}/original", token_from="/downloads/")
-    assert response.status_code == 422 and "该证书已自助打印" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "的正本已打印（已自助打印），不能再打印或下载正本" in response.get_data(as_text=True)
     assert state() == before
     html = client.get(f"/downloads/?number={b.number}").get_data(as_text=True)
-    assert "已自助打印" in html
+    cells = row_cells(html, b.number)
+    assert cells[9] == "已自助打印"                  # the row's 打印下载状态
+    assert "不能再打印或下载正本" in cells[10] and re.search(r"<button[^>]*disabled[^>]*>下载正本", row_of(html, b.number))
 
 
 def test_layout_not_received_yet_is_refused(app, client, operator):
     cert = huadong_certificates(e_download=True, platform=enums.Platform.SINGLE_WINDOW)[0]
     before = state()
     response = operator.post(f"/downloads/{cert.id}/original", token_from="/downloads/")
-    assert response.status_code == 422 and "证书版式尚未接收成功（海关端生成）" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "的版式尚未接收成功（当前版式状态：海关端生成）" in response.get_data(as_text=True)
     assert state() == before
 
 
 @pytest.mark.parametrize("query, expect", [
     ("download_status=downloaded", "downloaded"),
     ("download_status=pending", "pending"),
-    ("archive_status=archived", "archived"),
     ("archive=archived", "archived"),
     ("creator=李晓梅", "all"),
     ("creator=nobody", "none"),

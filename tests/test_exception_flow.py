@@ -6,11 +6,7 @@ import pytest
 from coo import enums
 from coo.models import Certificate, CustomsExchange, ExceptionApplication
 
-# The print control side (branch `printing`) and the exchange job (branch `authorisation`) are
-# what this flow goes through; until both are on main there is nothing to drive.
-pytest.importorskip("jobs.customs", reason="needs the customs exchange job (authorisation area)")
-printing_support = pytest.importorskip("printing_support", reason="needs the printing area")
-paired_control, printable = printing_support.paired_control, printing_support.printable
+from printing_support import paired_control, printable
 
 
 def control_prints(client, token, job_id):

@@ -18,12 +18,12 @@ from pypdf.generic import ContentStream
 
 from customs_helpers import forget_demo_authorisations
 from coo import enums, queue, storage
-from coo.clock import utcnow
+from coo.clock import to_local, utcnow
 from coo.models import (
     Authorisation, Certificate, CertificateType, Enterprise, GoodsLine, Seal, Signature,
 )
 from coo.security import verification_url
-from coo.services import demo_layouts, layouts, sweep
+from coo.services import demo_layouts, layouts, rules, sweep
 
 SEAL_MM = 40.0
 SIGNATURE_MM = (32.0, 14.0)
@@ -339,7 +339,8 @@ def test_without_a_successful_authorisation_the_layout_waits_with_a_reason(app, 
     with app.app_context():
         cert = Certificate.get_by_id(cert.id)
         assert cert.layout_status == enums.LayoutStatus.CUSTOMS_GENERATED
-        assert cert.layout_error == layouts.NO_AUTHORISATION
+        assert cert.layout_error == rules.reason(rules.Code.NO_AUTHORISATION, cert.number).message
+        assert "尚未完成印章签名授权" in cert.layout_error
         assert cert.layout_original_path == ""
 
 
@@ -350,7 +351,8 @@ def test_a_failed_authorisation_does_not_count(app, demo):
         Authorisation.update(status=enums.ReceiptStatus.FAILED).where(Authorisation.id == auth.id).execute()
         cert = _cert("E", exporter=auth.enterprise_id)
         assert layouts.run(cert.id) == "blocked"
-        assert Certificate.get_by_id(cert.id).layout_error == layouts.NO_AUTHORISATION
+        assert Certificate.get_by_id(cert.id).layout_error == rules.reason(rules.Code.NO_AUTHORISATION,
+                                                                           cert.number).message
 
 
 def test_certificates_approved_before_the_authorisation_or_of_a_print_only_type_get_no_layout(app, authorised):
@@ -360,12 +362,12 @@ def test_certificates_approved_before_the_authorisation_or_of_a_print_only_type_
         assert old is not None
         assert layouts.run(old.id) == "blocked"
         error = Certificate.get_by_id(old.id).layout_error
-        assert "早于" in error and f"{old.approved_at:%Y-%m-%d}" in error
+        assert "早于" in error and f"{to_local(old.approved_at):%Y-%m-%d %H:%M}" in error
 
         gsp = _cert("G")
         assert gsp is not None
         assert layouts.run(gsp.id) == "blocked"
-        assert Certificate.get_by_id(gsp.id).layout_error == layouts.NOT_SELF_PRINT_TYPE
+        assert Certificate.get_by_id(gsp.id).layout_error == f"证书 {gsp.number} 的证书类别（{gsp.cert_type.name_zh}）不支持自助打印。"
         assert Certificate.get_by_id(gsp.id).layout_status == enums.LayoutStatus.CUSTOMS_GENERATED
 
 
@@ -493,7 +495,7 @@ def test_the_sweep_renders_again_layouts_made_with_a_superseded_authorisation(ap
         assert sweep.layouts() >= 1
         assert queue.job_status(f"layout-{cert.id}") is not None
         assert queue.job_status(f"layout-{printed.id}") is None
-    worker.burst(queues=("layouts",))
+    worker.burst(queues=("layouts_bulk",))        # a re-render nobody waits for
     with app.app_context():
         assert Certificate.get_by_id(cert.id).layout_authorisation_id == new.id
         assert Certificate.get_by_id(printed.id).layout_authorisation_id != new.id
@@ -511,6 +513,6 @@ def test_the_demo_seed_enqueues_the_layouts(app):
             assert Authorisation.latest_success(exporter) is not None
         ids = [c.id for c in Certificate.select(Certificate.id)]
         assert all(queue.job_status(f"layout-{i}") is not None for i in ids)
-        assert queue.queue("layouts").count == len(ids)
+        assert queue.queue("layouts_bulk").count == len(ids)        # behind a new approval's
         assert Seal.select().count() == 2 and Signature.select().count() == 2
         assert Decimal(str(Seal.select().first().height_mm)) == Decimal("42.0")

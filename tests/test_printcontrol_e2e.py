@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 
 from coo import enums
 from coo.models import Certificate, CustomsExchange, PrintControl, PrintJob
+from coo.printcontrol import VERSION
 from coo.security import verification_code
 
 from printing_support import code_from, printable
@@ -76,7 +77,7 @@ def test_print_control_prints_original_and_copy_then_yes_archives_and_verificati
     try:
         wait_for("the first heartbeat", lambda: PrintControl.get().last_heartbeat_at is not None)
         page = client.get("/printing/control").get_data(as_text=True)
-        assert "已启动" in page and "1.3.0" in page and "前台电脑" in page
+        assert "已启动" in page and VERSION in page and "前台电脑" in page
 
         # 打印正副本 → the control takes the job, prints both, reports 成功
         response = operator.post("/printing/jobs", {"ids": [str(cert.id)], "kind": "both"}, htmx=True)

@@ -11,6 +11,7 @@ from coo.clock import utcnow
 from coo.models import (
     AuditEvent, Certificate, CustomsExchange, Enterprise, PrintControl, PrintJob,
 )
+from coo.printcontrol import VERSION
 from coo.services import printing
 from coo.services.access import ACTING_FOR_KEY
 from coo.customs import Receipt
@@ -48,7 +49,8 @@ def test_print_button_without_a_paired_control_says_not_installed(app, client, o
         response = print_button(operator, [cert], htmx=htmx)
         html = response.get_data(as_text=True)
         assert response.status_code == 409
-        assert "未安装" in html and "执行安装" in html and "/printing/control/coo-printcontrol.pyz" in html
+        assert "打印控件：<strong>未安装</strong>" in html and "执行安装" in html
+        assert "/printing/control/coo-printcontrol.pyz" in html
         assert ("<html" in html) is not htmx
     assert PrintJob.select().count() == 0
 
@@ -68,7 +70,7 @@ def test_control_below_the_minimum_version_is_too_old(app, client, operator):
     cert, = printable(app)
     control, token = paired_control(version="1.0.0")
     assert api(client, "post", "/heartbeat", token, json={"version": "1.1.9", "printers": ["PDF"]}).get_json() == {
-        "min_version": "1.2.0", "outdated": True}
+        "min_version": "1.2.0", "outdated": True, "api": ""}
     response = print_button(operator, [cert])
     html = response.get_data(as_text=True)
     assert response.status_code == 409
@@ -78,7 +80,7 @@ def test_control_below_the_minimum_version_is_too_old(app, client, operator):
 
 def test_control_page_shows_status_and_offers_the_download(app, client, operator):
     html = client.get("/printing/control").get_data(as_text=True)
-    assert "打印控件" in html and "未安装" in html and "下载安装包" in html and "生成配对码" in html
+    assert "打印控件：<strong>未安装</strong>" in html and "下载安装包" in html and "生成配对码" in html
     paired_control()
     html = client.get("/printing/control").get_data(as_text=True)
     assert "已启动" in html and "测试电脑" in html and "PDF" in html and "撤销" in html
@@ -140,7 +142,7 @@ def test_downloaded_control_runs_on_a_plain_python(app, client, operator, tmp_pa
     # Debian's own python3, isolated: no Flask, no venv, only the standard library.
     result = subprocess.run(["/usr/bin/python3", "-I", str(pyz), "--version"], capture_output=True, text=True,
                             cwd=tmp_path)
-    assert result.returncode == 0 and "1.3.0" in result.stdout
+    assert result.returncode == 0 and VERSION in result.stdout
     result = subprocess.run(["/usr/bin/python3", "-I", str(pyz), "--config", str(tmp_path / "c.json"), "run"],
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 2 and "尚未配对" in result.stderr
@@ -149,6 +151,32 @@ def test_downloaded_control_runs_on_a_plain_python(app, client, operator, tmp_pa
 def test_install_guide_page(app, client, operator):
     html = client.get("/printing/control/install").get_data(as_text=True)
     assert "打印控件安装说明" in html and "pair" in html and "双面" in html
+    # No Windows executable on this server yet: Windows users get the .pyz way, without `python3`.
+    assert "下载安装包（Windows）" not in html
+    windows = html[html.index("<h2>Windows</h2>"):html.index("<h2>macOS")]
+    assert "双击 <code>coo-printcontrol.pyz</code>" in windows and "SumatraPDF" in windows
+    assert "python3" not in windows and "Python 3.8" in windows
+    assert client.get("/printing/control/coo-printcontrol.exe").status_code == 404
+
+
+def test_with_the_windows_executable_the_pages_tell_what_to_download_and_double_click(
+        app, client, operator, tmp_path, monkeypatch):
+    exe = tmp_path / "coo-printcontrol.exe"
+    exe.write_bytes(b"MZ" + b"\0" * 64)
+    monkeypatch.setitem(app.config, "PRINT_CONTROL_EXE_PATH", str(exe))
+    html = client.get("/printing/control/install").get_data(as_text=True)
+    windows = html[html.index("<h2>Windows</h2>"):html.index("<h2>macOS")]
+    assert "下载安装包（Windows）" in windows and "双击 <code>coo-printcontrol.exe</code>" in windows
+    assert app.config["PUBLIC_BASE_URL"] in windows          # the address the window asks for
+    assert "在桌面创建“打印控件”快捷方式" in windows
+    page = client.get("/printing/control").get_data(as_text=True)
+    assert 'href="/printing/control/coo-printcontrol.exe"' in page
+    response = client.get("/printing/control/coo-printcontrol.exe")
+    assert response.status_code == 200 and response.get_data() == exe.read_bytes()
+    assert "coo-printcontrol.exe" in response.headers["Content-Disposition"]
+    response.close()
+    code_page = operator.post("/printing/control/pairing-code", token_from="/printing/control").get_data(as_text=True)
+    assert "python3" not in code_page and "双击" in code_page
 
 
 # --- print jobs --------------------------------------------------------------------------------
@@ -346,7 +374,9 @@ def _printed_job(app, client, operator, kind=enums.PrintKind.ORIGINAL_AND_COPY):
 
 def test_yes_marks_printed_counts_and_opens_one_archive_exchange(app, client, operator):
     cert, job = _printed_job(app, client, operator)
-    Certificate.update(reprint_allowed=True).where(Certificate.id == cert.id).execute()
+    # the original went to the printer: 已打印 and counted already, before any answer
+    sent = Certificate.get_by_id(cert.id)
+    assert sent.print_status == enums.PrintStatus.PRINTED and sent.print_count == 1
     response = operator.post(f"/printing/jobs/{job.id}/confirm", {"answer": "yes"}, htmx=True)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "已确认打印成功" in html and "已打印" in html and "未归档" in html
@@ -371,14 +401,10 @@ def test_no_archives_nothing_and_leads_to_the_exception_application(app, client,
     response = operator.post(f"/printing/jobs/{job.id}/confirm", {"answer": "no"})
     assert response.status_code == 303
     location = response.headers["Location"]
-    if "exceptions.index" in app.view_functions:
-        assert "/exceptions" in location and location.endswith(f"?selected={cert.number}")
-    else:
-        assert f"/printing/jobs?ids={cert.id}" in location
-        html = client.get(location).get_data(as_text=True)
-        assert "请在排除故障后及时在“打印异常申请”功能进行重新打印" in html
+    assert "/exceptions" in location and location.endswith(f"?selected={cert.number}")
     after = Certificate.get_by_id(cert.id)
-    assert after.print_status == enums.PrintStatus.PENDING and after.print_count == 0
+    # the manual: once the original was sent to the printer, 打印状态 is 已打印 whatever the answer
+    assert after.print_status == enums.PrintStatus.PRINTED and after.print_count == 1
     assert after.archive_status == enums.ArchiveStatus.UNARCHIVED
     assert CustomsExchange.select().count() == 0
     assert PrintJob.get_by_id(job.id).confirmed_ok is False
@@ -445,9 +471,15 @@ def test_the_sweep_ends_jobs_a_control_never_took_or_never_reported(app, client,
         from coo import queue
         queue.enqueue("jobs.maintenance.sweep", job_id="sweep-test")
     worker.burst(queues=("default",))
+    # taken and never reported: the original may be on paper, so it counts as printed and the
+    # user is asked 是/否 like after any printed original
     html = client.get(f"/printing/certificates/{taken.id}/progress").get_data(as_text=True)
-    assert "打印失败" in html and "未报告打印结果" in html and "请勿重复打印" in html
+    assert "未报告打印结果" in html and "请如实确认证书" in html and 'value="no"' in html
+    assert Certificate.get_by_id(taken.id).print_status == enums.PrintStatus.PRINTED
     html = client.get(f"/printing/certificates/{waiting.id}/progress").get_data(as_text=True)
     assert "打印失败" in html and "未在规定时间内接收任务" in html
-    # nothing blocks printing them again
-    assert print_button(operator, [waiting, taken], kind=enums.PrintKind.ORIGINAL).status_code == 303
+    assert Certificate.get_by_id(waiting.id).print_status == enums.PrintStatus.PENDING
+    # the one never taken may be printed again; the taken one waits for its answer
+    assert print_button(operator, [waiting], kind=enums.PrintKind.ORIGINAL).status_code == 303
+    refused = print_button(operator, [taken], kind=enums.PrintKind.ORIGINAL)
+    assert refused.status_code == 422 and "请先确认打印结果" in refused.get_data(as_text=True)

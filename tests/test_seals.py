@@ -8,6 +8,7 @@ import pytest
 from coo import enums, storage
 from coo.models import AuditEvent, Authorisation, Card, Operator, Seal, Signature
 from coo.services import seals as seal_service
+from coo.services import authorisation as authorisation_service
 from coo.validators import id_check_char
 from tests import scans
 
@@ -349,8 +350,8 @@ def test_edit_may_replace_the_image(client, legal_person, demo):
 
 
 def _authorise(enterprise):
-    seal = seal_service.usable_seals(enterprise).first()
-    signature = seal_service.usable_signatures(enterprise).first()
+    seal = authorisation_service.usable_seals(enterprise).first()
+    signature = authorisation_service.usable_signatures(enterprise).first()
     return Authorisation.create(enterprise=enterprise, seal=seal, signature=signature, requested_by="王建国",
                                 status=enums.ReceiptStatus.SUCCESS, receipt_at=datetime.datetime.utcnow())
 
@@ -382,11 +383,11 @@ def test_changing_another_seal_leaves_the_authorisation_alone(client, legal_pers
 
 def test_usable_seals_and_signatures(app, demo):
     huadong = _huadong()
-    assert [s.name for s in seal_service.usable_seals(huadong)] == ["公司报关专用章"]
-    assert [s.name for s in seal_service.usable_signatures(huadong)] == ["王建国"]
+    assert [s.name for s in authorisation_service.usable_seals(huadong)] == ["公司报关专用章"]
+    assert [s.name for s in authorisation_service.usable_signatures(huadong)] == ["王建国"]
     seal = Seal.get(Seal.name == "公司报关专用章")
     Seal.update(valid_to=datetime.date.today() - datetime.timedelta(days=1)).where(Seal.id == seal.id).execute()
-    assert list(seal_service.usable_seals(huadong)) == []
+    assert list(authorisation_service.usable_seals(huadong)) == []
 
 
 # --- 签名制作 -------------------------------------------------------------------------------------

@@ -1,24 +1,43 @@
-"""Printer backends: one small interface, two implementations.
+"""Printer backends: one small interface, three implementations.
 
 A backend lists its printers and prints one PDF file, returning the printer's own message, or
-raising `PrintError` with it. A Windows backend plugs in the same way (see docs/print-control.md).
+raising `PrintError` with it:
+- `cups` (Linux, macOS): `lp` with duplex and colour options, then waits in `lpstat`;
+- `windows`: the Windows spooler (see `coo.printcontrol.windows`: pages rendered at the
+  printer's resolution with pypdfium2 and drawn through the GDI with pywin32, or an installed
+  SumatraPDF), chosen automatically on Windows;
+- `directory`: writes the PDF into a folder (the demo's and the tests' printer).
+
+Runs on Python 3.8+ (Windows 7's last Python), standard library only outside `windows`.
 """
+from __future__ import annotations
+
 import os
+import platform
 import re
 import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import List
 
 
 class PrintError(Exception):
     """The printer refused or failed; the message is reported to the user as 失败."""
 
 
+class SetupError(Exception):
+    """The backend cannot work on this PC (no CUPS, missing Windows parts): said once at start."""
+
+
+NO_CUPS = ("未找到 CUPS 打印系统（没有 lp/lpstat 命令），无法使用打印机。请安装 CUPS 并设置默认打印机；"
+           "或改用目录打印：--backend directory --directory 文件夹（PDF 写入该文件夹，不经打印机）。")
+
+
 class Backend:
     name = "backend"
 
-    def printers(self) -> list[str]:
+    def printers(self) -> List[str]:
         """Names of the printers this backend can print to (sent with every heartbeat)."""
         raise PrintError("no printers")
 
@@ -26,6 +45,9 @@ class Backend:
         """Print the PDF at `path` (duplex, colour) and wait until it has left the queue.
         Returns the printer's message; raises PrintError on failure."""
         raise PrintError("not a printer")
+
+    def check(self):
+        """Raise SetupError when this backend cannot work on this PC."""
 
     @property
     def printer(self) -> str:
@@ -51,7 +73,7 @@ class DirectoryBackend(Backend):
             self.folder.mkdir(parents=True, exist_ok=True)
             safe = re.sub(r"[^A-Za-z0-9._-]", "_", title) or "document"
             target = self.folder / f"{safe}.pdf"
-            shutil.copyfile(path, target)
+            shutil.copyfile(str(path), str(target))
         except OSError as exc:
             raise PrintError(f"写入目录失败：{exc}") from exc
         return f"已写入 {target}"
@@ -68,16 +90,26 @@ class CupsBackend(Backend):
         self.timeout_s = timeout_s
         self.poll_s = poll_s
 
+    def check(self):
+        if not (shutil.which("lp") and shutil.which("lpstat")):
+            raise SetupError(NO_CUPS)
+
     @property
     def printer(self):
-        return self._printer or self._default() or ""
+        try:
+            return self._printer or self._default() or ""
+        except PrintError:
+            return self._printer or ""
 
     @staticmethod
     def _run(*cmd, timeout=30):
         try:
             # The C locale: lpstat's words are parsed below.
             env = dict(os.environ, LC_ALL="C", LANG="C")
-            result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+            result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    universal_newlines=True, timeout=timeout, env=env)
+        except FileNotFoundError as exc:
+            raise PrintError(NO_CUPS) from exc
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise PrintError(f"{cmd[0]}: {exc}") from exc
         return result
@@ -116,4 +148,14 @@ class CupsBackend(Backend):
         raise PrintError(f"{printer}: {job} 在 {self.timeout_s} 秒内未完成")
 
 
-BACKENDS = {"directory": DirectoryBackend, "cups": CupsBackend}
+def _windows_backend(printer=None):
+    from .windows import WindowsBackend
+    return WindowsBackend(printer)
+
+
+BACKENDS = {"directory": DirectoryBackend, "cups": CupsBackend, "windows": _windows_backend}
+
+
+def default_backend_name(system: str = "") -> str:
+    """The spooler of the platform: Windows's own on Windows, CUPS elsewhere (Linux, macOS)."""
+    return "windows" if (system or platform.system()) == "Windows" else "cups"

@@ -87,6 +87,14 @@ def visible_certificates(view: View, query=None):
     )
 
 
+def can_see(view: View, cert) -> bool:
+    """`visible_certificates` for one loaded certificate row (the same rule, without a query)."""
+    if not view.is_agent_view:
+        return cert.exporter_id == view.own.id
+    return (cert.exporter_id == view.principal.id and cert.applicant_id == view.own.id
+            and cert.approved_at >= view.grant.granted_at)
+
+
 def certificate_or_404(view: View, certificate_id=None, number=None, query=None) -> Certificate:
     """One certificate the view may see, or 404 (never 403: other ids are not confirmed)."""
     query = visible_certificates(view, query)

@@ -16,6 +16,7 @@ from coo.params import parse_id
 from coo.queue import redis
 from coo.security import check_secret, hash_secret, new_token, token_digest
 from coo.services import ratelimit
+from coo.services.prepared import Param, ShapeCache
 
 login_manager = LoginManager()
 
@@ -92,28 +93,48 @@ def _account_usable(account: UserAccount) -> bool:
             and (account.operator is None or account.operator.active))
 
 
+def _open_login():
+    return fn.EXISTS(LoginSession.select(LoginSession.id).where(
+        (LoginSession.key_digest == Param("digest")) & (LoginSession.principal == Param("principal"))
+        & LoginSession.revoked_at.is_null()))
+
+
+def _card_query():
+    return (Card.select(Card, Enterprise, Operator)
+            .join(Enterprise).switch(Card).join(Operator)
+            .where((Card.id == Param("id")) & _open_login()).limit(1))
+
+
+def _account_query():
+    return (UserAccount.select(UserAccount, Enterprise, Operator)
+            .join(Enterprise, JOIN.LEFT_OUTER).switch(UserAccount).join(Operator, JOIN.LEFT_OUTER)
+            .where((UserAccount.id == Param("id")) & _open_login()).limit(1))
+
+
+_LOGIN_QUERIES = {"card": _card_query, "account": _account_query}
+_prepared = ShapeCache()
+
+
 def _load(user_id: str):
-    """Every request: the principal with its enterprise and person, in one query, and only while
-    the login is open (退出 revoked it, whatever the cookie says) and the person may still log in."""
+    """Every request: the principal with its enterprise and person, in one query (built once,
+    run with this login's values), and only while the login is open (退出 revoked it, whatever
+    the cookie says) and the person may still log in."""
     kind, _, rest = (user_id or "").partition(":")
     pk, _, key = rest.partition(":")
     pk = parse_id(pk)
-    if pk is None or not key:
+    if pk is None or not key or kind not in _LOGIN_QUERIES:
         return None
-    open_login = fn.EXISTS(LoginSession.select(LoginSession.id).where(
-        (LoginSession.key_digest == token_digest(key)) & (LoginSession.principal == f"{kind}:{pk}")
-        & LoginSession.revoked_at.is_null()))
+    query = _prepared.get(kind, _LOGIN_QUERIES[kind])
+    values = dict(id=pk, digest=token_digest(key), principal=f"{kind}:{pk}")
     if kind == "card":
-        card = (Card.select(Card, Enterprise, Operator)
-                .join(Enterprise).switch(Card).join(Operator)
-                .where((Card.id == pk) & open_login).first())
-        if card and _card_usable(card):
-            return Principal(card=card, session_key=key)
-    elif kind == "account":
-        account = (UserAccount.select(UserAccount, Enterprise, Operator)
-                   .join(Enterprise, JOIN.LEFT_OUTER).switch(UserAccount).join(Operator, JOIN.LEFT_OUTER)
-                   .where((UserAccount.id == pk) & open_login).first())
-        if account and _account_usable(account):
+        for card, enterprise, holder in query.instances((Card, Enterprise, Operator), **values):
+            card.enterprise, card.holder = enterprise, holder
+            if _card_usable(card):
+                return Principal(card=card, session_key=key)
+        return None
+    for account, enterprise, operator in query.instances((UserAccount, Enterprise, Operator), **values):
+        account.enterprise, account.operator = enterprise, operator
+        if _account_usable(account):
             return Principal(account=account, session_key=key)
     return None
 

@@ -1,12 +1,13 @@
 """授权管理 (the manual's chapter 3): 印章签名授权 and 代理打印授权.
 
 印章签名授权: the legal person picks a 默认印章 and a 默认签名 among the usable ones (enabled,
-not deleted, the seal inside its validity) and presses 授权. That makes one `Authorisation`
+not deleted, the seal inside its validity, the signature's declarant still active) and presses 授权. That makes one `Authorisation`
 (等待回执) and one AUTHORISATION exchange with customs; the receipt (`apply_receipt`, the
 handler in `coo.customs.HANDLERS`) makes it 成功 or 失败. While one is pending, 授权 makes no
 other request (the database holds at most one pending authorisation per enterprise). The
 result may be viewed `AUTH_RESULT_DELAY_S` seconds after submitting (查看结果's countdown),
-and the server enforces it. Only the latest successful authorisation counts; certificates
+and the server enforces it. The latest successful authorisation's seal and signature go on the
+layouts; self-printing starts at the FIRST successful one (`coo.services.rules`): certificates
 approved before it keep the old way of printing.
 
 代理打印授权: the entrusting enterprise's legal person grants an agent (by USCC or customs code),
@@ -24,7 +25,7 @@ from coo import enums
 from coo.clock import today_local, utcnow
 from coo.db import lock_rows, write_transaction
 from coo.models import (
-    AgentAuthorisation, Authorisation, Enterprise, EnterpriseDefaults, Seal, Signature, database,
+    AgentAuthorisation, Authorisation, Enterprise, EnterpriseDefaults, Operator, Seal, Signature, database,
 )
 from coo.params import parse_id
 from coo.services import audit, exchanges
@@ -34,9 +35,9 @@ R = enums.ReceiptStatus
 
 NO_DEFAULTS = "请先在“操作”列设置默认印章和默认签名，再点击“授权”。"
 SEAL_NOT_USABLE = "只能将已启用且在有效期内的印章设为默认印章。"
-SIGNATURE_NOT_USABLE = "只能将已启用的签名设为默认签名。"
+SIGNATURE_NOT_USABLE = "只能将已启用、且申报员未停用的签名设为默认签名。"
 DEFAULT_SEAL_GONE = "默认印章已停用、已删除或不在有效期内，请重新设置默认印章。"
-DEFAULT_SIGNATURE_GONE = "默认签名已停用或已删除，请重新设置默认签名。"
+DEFAULT_SIGNATURE_GONE = "默认签名已停用、已删除或其申报员已停用，请重新设置默认签名。"
 PENDING = "授权申请已提交，正在等待海关回执，请勿重复提交。"
 SUBMITTED = "授权申请已提交海关，请稍后点击“查看结果”查看授权结果。"
 
@@ -62,7 +63,11 @@ def usable_seals(enterprise):
 
 
 def usable_signatures(enterprise):
-    return signatures(enterprise).where(Signature.status == enums.UsageStatus.ENABLED)
+    """Signatures that may be the 默认签名 and be sent to customs: enabled, not deleted, of a
+    declarant who is still active (a disabled operator's signature is never authorised)."""
+    return (signatures(enterprise).join(Operator, on=(Signature.declarant == Operator.id))
+            .where((Signature.status == enums.UsageStatus.ENABLED)
+                   & (Operator.active == True) & Operator.is_declarant))  # noqa: E712
 
 
 def defaults(enterprise) -> EnterpriseDefaults | None:
@@ -187,9 +192,9 @@ def latest(enterprise) -> Authorisation | None:
 
 def authorised_since(enterprise) -> datetime.datetime | None:
     """When self-printing started: certificates approved before it are not self-printable
-    (SPEC section 3). The rule lives in coo.services.certificates."""
-    from coo.services import certificates
-    return certificates.authorised_since(getattr(enterprise, "id", enterprise))
+    (SPEC section 3). The rule lives in coo.services.rules."""
+    from coo.services import rules
+    return rules.authorised_since(enterprise)
 
 
 def seconds_until_result(auth: Authorisation | None) -> int:

@@ -126,6 +126,7 @@ def seed_layouts() -> int:
     """Called at the end of the demo seed: every certificate's layout job is enqueued and the
     worker renders them (海关端生成 → 发送中 → 接收成功). Returns jobs enqueued."""
     from redis.exceptions import ConnectionError as RedisDown
+    from coo.queue import BULK_LAYOUTS
     from coo.services import layouts
     count = 0
     try:
@@ -133,7 +134,7 @@ def seed_layouts() -> int:
                 .where(Certificate.layout_status != enums.LayoutStatus.RECEIVED)
                 .order_by(Certificate.issue_date.desc()))
         for row in rows:
-            if layouts.enqueue_render(row.id) is not None:
+            if layouts.enqueue_render(row.id, BULK_LAYOUTS) is not None:
                 count += 1
     except RedisDown:
         # No Redis yet: the scheduler's sweep enqueues them once the worker runs.

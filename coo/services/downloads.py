@@ -1,16 +1,20 @@
 """证书下载 (the manual's 第六章): the 12 types with an electronic version, for certificates
 declared through the single window; 副本预览/下载 and 下载正本.
 
-Downloading the original is like a confirmed print: it is recorded (who, when, from where),
+What may be downloaded is `coo.services.rules` (one original per certificate: 下载正本 is refused
+while an original is being printed or awaits 是/否 and after one was printed). Downloading the
+original is like a confirmed print: it is recorded (who, when, from where),
 下载状态 becomes 已下载 and customs archiving starts (`coo.services.printing.create_archive_exchange`). The
 original carries a PDF signature (`coo.signing`); the first signed file is kept and served again,
 so every download of one certificate is the same document.
 """
+from dataclasses import dataclass
+
 from coo import enums, storage
 from coo.clock import utcnow
 from coo.db import locked, write_transaction
 from coo.models import Certificate, CertificateType, DownloadRecord
-from coo.services import audit, certificates
+from coo.services import audit, certificates, rules
 from coo.services.access import View, certificate_or_404, visible_certificates
 from coo.services.listquery import Choice, ListQuery, Text, parse_query
 
@@ -18,10 +22,6 @@ NOTICE = "温馨提示：请下载证书正本在通关环节使用，副本不�
 NOTICE_ARCHIVE = ("打印状态为“已自助打印”的证书海关将自动归档，海关归档状态为已归档后，系统会将证书数据发送至"
                   "出口原产地证书核查系统，同时完成支持电子联网证书的数据传输，此时证书数据才可在外方被查询到。")
 SINGLE_WINDOW_ONLY = "使用单一窗口申请的证书才能使用该功能"
-NOT_E_DOWNLOAD = "该证书类别不支持电子版下载，支持下载的证书类型请见“提示”。"
-LAYOUT_NOT_READY = "证书版式尚未接收成功（{status}），请稍后再下载。"
-ARCHIVED_NOT_DOWNLOADED = "该证书已归档，不能再下载正本。"
-ALREADY_PRINTED = "该证书已自助打印，正本不能再下载。"
 NOT_FOUND = "证书 {number} 不存在或不属于当前企业。"
 
 
@@ -38,8 +38,7 @@ def downloadable(view: View, query=None):
     `query` must join CertificateType (by default: the certificates with their type)."""
     if query is None:
         query = Certificate.select().join(CertificateType, on=(Certificate.cert_type == CertificateType.code))
-    return (visible_certificates(view, query)
-            .where(CertificateType.e_download & (Certificate.platform == enums.Platform.SINGLE_WINDOW)))
+    return visible_certificates(view, query).where(rules.download_page_condition())
 
 
 # --- Query and list ---------------------------------------------------------------------------
@@ -58,12 +57,9 @@ FIELDS = (
     *certificates.fields("issued", "archive"),
     Text("creator", "创建人", column=Certificate.creator, match="contains", max_length=64),
 )
-RENAMED = {"cert_type": "type", "archive_status": "archive"}   # names before the shared 查询区
-
-
 def parse(args) -> ListQuery:
     """The 查询区 of this page (the shared one: `coo.services.listquery`)."""
-    return parse_query(args, FIELDS, (), "", renamed=RENAMED)
+    return parse_query(args, FIELDS, (), "")
 
 
 def listing(view: View, q: ListQuery):
@@ -72,19 +68,26 @@ def listing(view: View, q: ListQuery):
 
 
 def explain(view: View, number: str) -> str:
-    """A number typed in the query that is not in the list: why."""
+    """A number typed in the query that is not in the list: why (the rules' words)."""
     cert = visible_certificates(view).where(Certificate.number == number).first()
     if cert is None:
         return NOT_FOUND.format(number=number)
-    return page_refusal(cert)
+    refused = rules.check(cert, view, rules.Action.DOWNLOAD_COPY)
+    return refused.message if refused else ""
 
 
-def page_refusal(cert: Certificate) -> str:
-    if not cert.cert_type.e_download:
-        return NOT_E_DOWNLOAD
-    if cert.platform != enums.Platform.SINGLE_WINDOW:
-        return f"{SINGLE_WINDOW_ONLY}（该证书通过{cert.platform.label}申请）。"
-    return ""
+@dataclass(frozen=True)
+class RowActions:
+    copy: rules.Reason | None        # why 副本预览/下载 is refused, or None
+    original: rules.Reason | None    # why 下载正本 is refused, or None
+
+
+def row_actions(view: View, certs) -> dict[int, RowActions]:
+    """For the page's rows, from one context (no query per row)."""
+    ctx = rules.context(view, certs)
+    return {cert.id: RowActions(rules.check(cert, ctx, rules.Action.DOWNLOAD_COPY),
+                                rules.check(cert, ctx, rules.Action.DOWNLOAD_ORIGINAL))
+            for cert in certs}
 
 
 def print_download_status(cert: Certificate) -> enums.PrintDownloadStatus:
@@ -97,29 +100,6 @@ def print_download_status(cert: Certificate) -> enums.PrintDownloadStatus:
 
 # --- The files --------------------------------------------------------------------------------
 
-def _layout_refusal(cert: Certificate) -> str:
-    reason = page_refusal(cert)
-    if reason:
-        return reason
-    if cert.layout_status != enums.LayoutStatus.RECEIVED or not cert.layout_copy_path:
-        return LAYOUT_NOT_READY.format(status=cert.layout_status.label)
-    return ""
-
-
-def original_refusal(cert: Certificate) -> str:
-    """Why the original may not be downloaded now, or ''. A downloaded one may be fetched again."""
-    reason = _layout_refusal(cert)
-    if reason or cert.download_status == enums.DownloadStatus.DOWNLOADED:
-        return reason
-    if cert.archive_status == enums.ArchiveStatus.ARCHIVED:
-        return ARCHIVED_NOT_DOWNLOADED
-    if cert.print_status == enums.PrintStatus.PRINTED:
-        return ALREADY_PRINTED
-    if not cert.layout_original_path:
-        return LAYOUT_NOT_READY.format(status=cert.layout_status.label)
-    return ""
-
-
 def filename(cert: Certificate, original: bool) -> str:
     return f"{cert.number}-{'original' if original else 'copy'}.pdf"
 
@@ -127,9 +107,9 @@ def filename(cert: Certificate, original: bool) -> str:
 def copy(view: View, certificate_id, who: str, remote_addr: str = "", download: bool = False) -> tuple[Certificate, bytes]:
     """副本预览/下载: the copy as rendered; nothing changes but the record of who fetched it."""
     cert = certificate_or_404(view, certificate_id)
-    reason = _layout_refusal(cert)
-    if reason:
-        raise Refused(reason)
+    refused = rules.check(cert, view, rules.Action.DOWNLOAD_COPY) or _file_missing(cert, cert.layout_copy_path)
+    if refused:
+        raise Refused(refused.message)
     data = storage.read(cert.layout_copy_path)
     if download:
         DownloadRecord.create(certificate=cert, enterprise=view.own, who=who, original=False,
@@ -155,21 +135,31 @@ def _signed_original(cert: Certificate) -> str:
     return storage.put(signed, "originals", ".pdf")[0]
 
 
+def _file_missing(cert, relative) -> rules.Reason | None:
+    """接收成功 always comes with both files; a row without one is treated as not received."""
+    if not relative:
+        return rules.reason(rules.Code.LAYOUT_NOT_RECEIVED, cert.number, layout_status=cert.layout_status.label)
+    return None
+
+
+def _refuse_original(cert, view):
+    refused = (rules.check(cert, view, rules.Action.DOWNLOAD_ORIGINAL)
+               or _file_missing(cert, cert.layout_original_path))
+    if refused:
+        raise Refused(refused.message)
+
+
 def download_original(view: View, certificate_id, who: str, remote_addr: str = "") -> tuple[Certificate, bytes]:
     """下载正本: record it, mark 已下载 and start archiving (once), and return the signed PDF."""
     from coo.services.exchanges import start
     from coo.services.printing import create_archive_exchange
     cert = certificate_or_404(view, certificate_id)
-    reason = original_refusal(cert)
-    if reason:
-        raise Refused(reason)
+    _refuse_original(cert, view)
     path = _signed_original(cert)      # signing is slow-ish: outside the transaction
     exchange = None
     with write_transaction():
         cert = locked(Certificate.select().where(Certificate.id == cert.id)).get()
-        reason = original_refusal(cert)
-        if reason:
-            raise Refused(reason)
+        _refuse_original(cert, view)    # asked again: a print may have started meanwhile
         path = _signed_original(cert) if cert.download_status == enums.DownloadStatus.DOWNLOADED else path
         DownloadRecord.create(certificate=cert, enterprise=view.own, who=who, original=True,
                               remote_addr=remote_addr, file_path=path)

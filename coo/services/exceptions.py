@@ -1,9 +1,11 @@
 """打印异常申请 (the manual's 第五章): the printed, unarchived certificates, the application, its
-receipt from customs, and the reprint it allows.
+receipt from customs, and the reprint it allows. Who may apply, and why not, is
+`coo.services.rules` (`Action.APPLY_EXCEPTION`).
 
 Life of an application: 已提交 (sent to customs by a job) → 异常处理申请接收成功 (the original may be
-printed again: `Certificate.reprint_allowed`) → 已重新打印 (printing calls `note_reprint` when the
-reprinted original is confirmed), or → 异常处理申请被拒绝 with customs' reason. One application per
+printed again: `Certificate.reprint_allowed`) → 已重新打印 (when the reprinted original is sent
+to the printer: printing counts it and calls `note_reprint`), or → 异常处理申请被拒绝 with customs'
+reason. One application per
 certificate may be open (已提交 / 接收成功) at a time; a partial unique index holds that line in the
 database.
 """
@@ -15,14 +17,11 @@ from coo import enums
 from coo.clock import utcnow
 from coo.customs import HANDLERS
 from coo.db import locked, write_transaction
-from coo.models import Certificate, ExceptionApplication, PrintJob
-from coo.services import audit, certificates
+from coo.models import Certificate, ExceptionApplication
+from coo.services import audit, certificates, rules
 from coo.services.access import View, certificate_or_404, visible_certificates
 from coo.services.listquery import DateRange, ListQuery, parse_query
 
-ARCHIVED = "该证书已归档，已归档的证书不可打印，不可进行异常申请。"
-NOT_PRINTED = "该证书打印状态为待打印，只有已打印的证书才能进行异常申请。"
-ALREADY_OPEN = "该证书已有一条异常申请（{status}）尚未处理完成，请勿重复申请。"
 # Customs' receipt for an application is applied by `apply_receipt` (jobs.customs.run_exchange).
 HANDLERS[enums.ExchangeKind.EXCEPTION.value] = "coo.services.exceptions.apply_receipt"
 
@@ -42,35 +41,16 @@ FIELDS = (
     DateRange("applied", "异常申请日期", column=ExceptionApplication.applied_at,
               captions=("异常申请开始日期", "异常申请结束日期"), ends=("开始日期", "结束日期")),
 )
-RENAMED = {"cert_type": "type"}          # the argument's name before the shared 查询区
-
-
 def parse(args) -> ListQuery:
     """The query of both tabs (the shared 查询区: `coo.services.listquery`)."""
-    return parse_query(args, FIELDS, (), "", renamed=RENAMED)
+    return parse_query(args, FIELDS, (), "")
 
 
 # --- Tab 已打印证书列表 --------------------------------------------------------------------------
 
-ORIGINAL_KINDS = (enums.PrintKind.ORIGINAL_AND_COPY, enums.PrintKind.ORIGINAL)
-
-
-def _failed_originals():
-    """Certificates whose original went to the printer and the user answered 否 (not printed):
-    the manual sends them here ("请在排除故障后及时在“打印异常申请”功能进行重新打印")."""
-    return (PrintJob.select(PrintJob.certificate)
-            .where(PrintJob.kind.in_(ORIGINAL_KINDS) & (PrintJob.confirmed_ok == False)))  # noqa: E712
-
-
-def _printed():
-    return ((Certificate.print_status == enums.PrintStatus.PRINTED)
-            | Certificate.id.in_(_failed_originals()))
-
-
 def eligible(view: View, query=None):
-    """Printed (or answered 否) and not archived: what may be the subject of an application."""
-    return visible_certificates(view, query).where(
-        _printed() & (Certificate.archive_status == enums.ArchiveStatus.UNARCHIVED))
+    """Printed (an original went to the printer, whatever 是/否 said) and not archived."""
+    return visible_certificates(view, query).where(rules.exception_candidates_condition())
 
 
 def printed_certificates(view: View, q: ListQuery):
@@ -90,16 +70,10 @@ def open_application(certificate_id):
             .first())
 
 
-def refusal(certificate: Certificate) -> str:
-    """Why this certificate may not get an application now, or ''."""
-    if certificate.archive_status == enums.ArchiveStatus.ARCHIVED:
-        return ARCHIVED
-    if not Certificate.select().where((Certificate.id == certificate.id) & _printed()).exists():
-        return NOT_PRINTED
-    current = open_application(certificate.id)
-    if current is not None:
-        return ALREADY_OPEN.format(status=current.status.label)
-    return ""
+def refusal(certificate: Certificate, view: View | None = None) -> str:
+    """Why this certificate may not get an application now, or '' (the rules' words)."""
+    refused = rules.check(certificate, view, rules.Action.APPLY_EXCEPTION)
+    return refused.message if refused else ""
 
 
 def selected_reason(view: View, number: str) -> str:
@@ -107,7 +81,7 @@ def selected_reason(view: View, number: str) -> str:
     cert = visible_certificates(view).where(Certificate.number == number).first()
     if cert is None:
         return f"证书 {number} 不存在或不属于当前企业。"
-    return refusal(cert)
+    return refusal(cert, view)
 
 
 # --- The application and its receipt ------------------------------------------------------------
@@ -143,7 +117,7 @@ def apply(view: View, certificate_id, form, applied_by: str) -> Outcome:
         with write_transaction():
             # Re-read inside the transaction: another tab may have applied, customs may have archived.
             cert = locked(Certificate.select().where(Certificate.id == cert.id)).get()
-            reason = refusal(cert)
+            reason = refusal(cert, view)
             if reason:
                 return Outcome(errors={"certificate": reason})
             application = ExceptionApplication.create(
@@ -155,9 +129,8 @@ def apply(view: View, certificate_id, form, applied_by: str) -> Outcome:
                          f"{application.reason.label}：{application.details or '-'}")
     except IntegrityError:
         # The partial unique index: a concurrent request opened one first.
-        current = open_application(cert.id)
-        status = current.status.label if current else enums.ExceptionStatus.SUBMITTED.label
-        return Outcome(errors={"certificate": ALREADY_OPEN.format(status=status)})
+        return Outcome(errors={"certificate": refusal(Certificate.get_by_id(cert.id), view)
+                               or rules.reason(rules.Code.EXCEPTION_SUBMITTED, cert.number).message})
     start(exchange)        # after the commit: the job must find the rows
     return Outcome(application=application)
 
@@ -183,7 +156,8 @@ def apply_receipt(exchange, receipt) -> None:
     cert = application.certificate
     accepted = receipt.ok and cert.archive_status != enums.ArchiveStatus.ARCHIVED
     status = enums.ExceptionStatus.ACCEPTED if accepted else enums.ExceptionStatus.REFUSED
-    message = receipt.message or (status.label if accepted else ARCHIVED)
+    message = receipt.message or (status.label if accepted
+                                  else rules.reason(rules.Code.ARCHIVED, cert.number).message)
     (ExceptionApplication.update(status=status, receipt_at=receipt.at or utcnow(),
                                  receipt_message=message)
      .where((ExceptionApplication.id == application.id)
@@ -198,16 +172,13 @@ def apply_receipt(exchange, receipt) -> None:
 
 
 def note_reprint(certificate_id) -> bool:
-    """The original was printed again under an accepted application: printing calls this in the
-    transaction that confirms the print (是). Counts the exception reprint and closes the
-    application; without an accepted application it changes nothing."""
+    """The original was sent to the printer again under an accepted application: printing calls
+    this in the transaction that counts the reprint (`printing.original_sent`). Closes the
+    application (已重新打印); without an accepted application it changes nothing."""
     done = (ExceptionApplication.update(status=enums.ExceptionStatus.REPRINTED, reprinted_at=utcnow())
             .where((ExceptionApplication.certificate == certificate_id)
                    & (ExceptionApplication.status == enums.ExceptionStatus.ACCEPTED))
             .execute())
-    if done:
-        Certificate.update(exception_reprints=Certificate.exception_reprints + 1, reprint_allowed=False,
-                           updated_at=utcnow()).where(Certificate.id == certificate_id).execute()
     return bool(done)
 
 

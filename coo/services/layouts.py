@@ -13,7 +13,6 @@ seal/signature images are decoded once (they are content-addressed, so a cached 
 stale). Safety: the URL fetcher serves only our static folder and storage; everything else —
 http, data:, other files — is refused, and certificate text is autoescaped by Jinja.
 """
-import datetime
 import hashlib
 import json
 import mimetypes
@@ -28,6 +27,7 @@ from coo.clock import utcnow
 from coo.db import lock_rows, write_transaction
 from coo.models import Authorisation, Certificate, GoodsLine
 from coo.security import verification_code, verification_url
+from coo.services import rules
 
 # Part of layout_key: bump when the templates change in a way stored layouts must follow.
 LAYOUT_VERSION = 1
@@ -37,13 +37,6 @@ QR_MODULE_MM = 0.6          # version 5 (37 modules) → 22 mm symbol, 27 mm wit
 OFFICES_EN = {"杭州海关": "HANGZHOU CUSTOMS", "宁波海关": "NINGBO CUSTOMS", "南京海关": "NANJING CUSTOMS",
               "上海海关": "SHANGHAI CUSTOMS", "广州海关": "GUANGZHOU CUSTOMS", "深圳海关": "SHENZHEN CUSTOMS",
               "青岛海关": "QINGDAO CUSTOMS", "天津海关": "TIANJIN CUSTOMS"}
-
-# The reasons a certificate gets no layout (shown as layout_error, and by 证书打印's diagnosis).
-NOT_SELF_PRINT_TYPE = "该证书类别不支持自助打印，请到海关领取纸质证书。"
-NO_AUTHORISATION = "出口商尚无成功的印章签名授权，证书不能自助打印：请法人先在「授权管理 → 印章签名授权」完成授权。"
-APPROVED_BEFORE_AUTHORISATION = ("证书审核通过时间（{approved}）早于出口商印章签名授权成功时间（{authorised}），"
-                                 "按原方式打印，不能自助打印。")
-
 
 class LayoutUnavailable(Exception):
     """The certificate cannot have a self-print layout; the message says why, in Chinese."""
@@ -56,32 +49,16 @@ def authorisation_in_force(cert: Certificate) -> Authorisation | None:
     return Authorisation.latest_success(cert.exporter_id)
 
 
-def first_authorised_at(exporter_id) -> datetime.datetime | None:
-    """When self-printing started for this exporter (the rule lives in coo.services.certificates)."""
-    from coo.services import certificates
-    return certificates.authorised_since(getattr(exporter_id, "id", exporter_id))
-
-
 def layout_blocker(cert: Certificate, auth: Authorisation | None = None) -> str | None:
-    """Why this certificate gets no self-print layout, or None when it may have one."""
-    if not cert.cert_type.self_print:
-        return NOT_SELF_PRINT_TYPE
-    auth = auth if auth is not None else authorisation_in_force(cert)
-    if auth is None:
-        return NO_AUTHORISATION
-    started = first_authorised_at(cert.exporter_id)
-    if started is not None and cert.approved_at < started:
-        return APPROVED_BEFORE_AUTHORISATION.format(approved=f"{cert.approved_at:%Y-%m-%d %H:%M}",
-                                                    authorised=f"{started:%Y-%m-%d %H:%M}")
-    return None
+    """Why this certificate gets no self-print layout, or None when it may have one. The rules
+    decide (`coo.services.rules`, `Action.LAYOUT`: self-print type, approved at/after the
+    exporter's first successful authorisation); `auth` is accepted for the callers that have it."""
+    refused = rules.check(cert, None, rules.Action.LAYOUT)
+    return refused.message if refused else None
 
 
-def layout_is_final(cert: Certificate) -> bool:
-    """Printed, downloaded or archived: the stored layout is what was issued; it never changes."""
-    return cert.layout_status == enums.LayoutStatus.RECEIVED and (
-        cert.print_status == enums.PrintStatus.PRINTED
-        or cert.download_status == enums.DownloadStatus.DOWNLOADED
-        or cert.archive_status == enums.ArchiveStatus.ARCHIVED)
+# Printed, downloaded or archived: the stored layout is what was issued (the rules decide).
+layout_is_final = rules.layout_is_final
 
 
 def _stored(relative: str) -> bool:
@@ -134,11 +111,12 @@ def request_layout(cert: Certificate):
     return enqueue_render(cert.id)
 
 
-def enqueue_render(certificate_id: int):
-    """Enqueue the layout job (job id ``layout-<id>``, queue ``layouts``); None if already live."""
+def enqueue_render(certificate_id: int, queue_name: str = "layouts"):
+    """Enqueue the layout job (job id ``layout-<id>``, queue ``layouts``, or ``layouts_bulk`` for
+    batches nobody waits for); None if already live."""
     from coo.queue import enqueue
     return enqueue("jobs.layouts.render_certificate", certificate_id, job_id=job_id(certificate_id),
-                   queue_name="layouts")
+                   queue_name=queue_name)
 
 
 def request_layouts_for(exporter, limit: int | None = None) -> int:
@@ -151,7 +129,8 @@ def request_layouts_for(exporter, limit: int | None = None) -> int:
     rows = _outdated_query(exporter, auth.id)
     if limit is not None:
         rows = rows.limit(limit)
-    return sum(1 for row in rows if enqueue_render(row.id) is not None)
+    from coo.queue import BULK_LAYOUTS
+    return sum(1 for row in rows if enqueue_render(row.id, BULK_LAYOUTS) is not None)
 
 
 def _outdated_query(exporter, auth_id):
@@ -375,10 +354,6 @@ def _document(html: str):
     return HTML(string=html, base_url=Path(current_app.static_folder).resolve().as_uri() + "/",
                 url_fetcher=warm["fetcher"]).render(stylesheets=warm["css"], font_config=warm["fonts"],
                                                     cache=warm["images"])
-
-
-def pdf_from_html(html: str) -> bytes:
-    return _document(html).write_pdf()
 
 
 def _boxes(box):

@@ -240,17 +240,9 @@ class ListQuery:
         return list(self.errors.values())
 
 
-def parse_query(args, fields: Iterable[Field], sorts: Iterable[Sort], default_sort: str,
-                renamed: dict[str, str] | None = None) -> ListQuery:
-    """Parse request arguments; never raises. Check `.ok` and show `.messages()` (HTTP 422).
-    `renamed` maps an argument's former name to its name now, so bookmarked URLs keep working."""
+def parse_query(args, fields: Iterable[Field], sorts: Iterable[Sort], default_sort: str) -> ListQuery:
+    """Parse request arguments; never raises. Check `.ok` and show `.messages()` (HTTP 422)."""
     fields, sorts = tuple(fields), tuple(sorts)
-    if renamed:
-        old = args
-        args = {k: old.get(k) for k in old}
-        for before, now in renamed.items():
-            if args.get(before) and not args.get(now):
-                args[now] = args[before]
     q = ListQuery(fields=fields, sorts=sorts, sort=default_sort, default_sort=default_sort)
     for f in fields:
         for arg in f.names:

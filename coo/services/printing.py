@@ -5,10 +5,13 @@ The rules, one place each:
 - a control belongs to the enterprise of the user who paired it (an agent prints on its own PC);
   its token is stored as a digest and can be revoked on the 打印控件 page;
 - a print button first asks `control_status`: 未安装 / 未启动 / 版本过低 stop it with the manual's hint;
-- `create_jobs` re-checks every certificate against what the view may see and what it may print;
+- `create_jobs` re-checks every certificate against what the view may see;
 - originals leave the server only to the control holding the job (`job_document`), never to a browser;
-- 是 (`confirm`) moves 打印状态 to 已打印, counts the print and opens the archive exchange in one
-  conditional UPDATE, so two tabs, a double click or a retried request archive once.
+- what may be printed is `coo.services.rules` (asked again under a lock when the jobs are made);
+- the original sent to the printer (the control's 成功, or a taken job it never reported) makes
+  打印状态 已打印 at once (`original_sent`); 是 (`confirm`) then opens the archive exchange in one
+  conditional UPDATE, so two tabs, a double click or a retried request archive once; 否 archives
+  nothing and leaves 打印异常申请 as the only way to print the original again.
 """
 import datetime
 import functools
@@ -26,12 +29,12 @@ from coo.clock import utcnow
 from coo.customs import HANDLERS
 from coo.db import lock_rows, write_transaction
 from coo.models import (
-    Authorisation, Certificate, CustomsExchange, Enterprise, PrintControl, PrintJob,
+    Certificate, CustomsExchange, PrintControl, PrintJob, database,
 )
 from coo.params import parse_int
 from coo.queue import redis
 from coo.security import new_token, token_digest
-from coo.services import audit, sweep
+from coo.services import audit, printwake, rules, sweep
 from coo.services.access import visible_certificates
 
 HANDLERS[enums.ExchangeKind.ARCHIVE.value] = "coo.services.printing.apply_archive_receipt"
@@ -42,7 +45,6 @@ PARTS = {
     enums.PrintKind.ORIGINAL: ("original",),
     enums.PrintKind.COPY: ("copy",),
 }
-UNFINISHED = (enums.PrintJobStatus.QUEUED, enums.PrintJobStatus.PRINTING)
 PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 # The manual's hints (4.4: 未安装、版本过低或未启动打印控件会给出提示).
@@ -160,12 +162,27 @@ def pair(code: str, name: str, version: str):
     return control, token
 
 
+_HOT_SQL = {}
+
+
+def _hot_sql(name, build) -> str:
+    """The SQL of a query on the controls' hot path (every long-poll), built once per database:
+    Peewee's query building costs more than running these small indexed queries."""
+    key = (name, id(database.obj))
+    if key not in _HOT_SQL:
+        _HOT_SQL[key] = build().sql()[0]
+    return _HOT_SQL[key]
+
+
 def control_for_token(token: str):
+    """The paired, unrevoked control holding `token` (id, enterprise id, name), or None."""
     if not token:
         return None
-    return (PrintControl.select(PrintControl, Enterprise).join(Enterprise)
-            .where((PrintControl.token_hash == token_digest(token)) & PrintControl.revoked_at.is_null())
-            .first())
+    sql = _hot_sql("control_for_token", lambda: PrintControl.select(
+        PrintControl.id, PrintControl.enterprise, PrintControl.name)
+        .where((PrintControl.token_hash == "") & PrintControl.revoked_at.is_null()))
+    row = database.execute_sql(sql, (token_digest(token),)).fetchone()
+    return PrintControl(id=row[0], enterprise=row[1], name=row[2]) if row else None
 
 
 def revoke(enterprise, control_id: int, who: str) -> bool:
@@ -183,71 +200,38 @@ def heartbeat(control, version: str, printers) -> dict:
     (PrintControl.update(version=(version or "")[:32], printers=json.dumps(printers, ensure_ascii=False),
                          last_heartbeat_at=utcnow())
      .where(PrintControl.id == control.id).execute())
-    return {"min_version": current_app.config["PRINT_CONTROL_MIN_VERSION"], "outdated": is_outdated(version)}
+    return {"min_version": current_app.config["PRINT_CONTROL_MIN_VERSION"], "outdated": is_outdated(version),
+            "api": control_api_url()}
 
 
-# --- what may be printed ----------------------------------------------------------------------
-
-def _allows(cert, kind) -> bool:
-    """The list page's rule (`coo.services.certificates.allowed_actions`), re-checked here."""
-    try:
-        from coo.services.certificates import allowed_actions
-    except ImportError:
-        return kind.value in _self_print_actions(cert)
-    return allowed_actions(cert).allows(kind)
+def control_api_url() -> str:
+    """Where a paired control sends its calls ('' = the address it paired with)."""
+    return current_app.config.get("PRINT_CONTROL_API_URL", "").rstrip("/")
 
 
-def _self_print_actions(cert) -> set:
-    """SPEC section 3, for as long as the 证书打印 list's rule module is not there."""
-    if (not cert.cert_type.self_print or cert.archive_status != enums.ArchiveStatus.UNARCHIVED
-            or cert.layout_status != enums.LayoutStatus.RECEIVED):
-        return set()
-    granted = Authorisation.latest_success(cert.exporter)
-    if granted is None or cert.approved_at < granted.receipt_at:
-        return set()
-    actions = {enums.PrintKind.COPY.value}
-    if cert.print_status == enums.PrintStatus.PENDING or cert.reprint_allowed:
-        actions |= {enums.PrintKind.ORIGINAL.value, enums.PrintKind.ORIGINAL_AND_COPY.value}
-    return actions
+# --- what may be printed: coo.services.rules decides ----------------------------------------
 
-
-def refusal(cert, kind) -> str:
-    """Why `kind` may not be printed for `cert`, in the user's words; '' when it may."""
-    if _allows(cert, kind):
-        if kind in ORIGINAL_KINDS and not cert.layout_original_path:
-            return f"证书{cert.number}的正本版式尚未接收成功，暂不能打印。"
-        if not cert.layout_copy_path and kind != enums.PrintKind.ORIGINAL:
-            return f"证书{cert.number}的副本版式尚未接收成功，暂不能打印。"
-        return ""
-    if cert.archive_status == enums.ArchiveStatus.ARCHIVED:
-        return f"证书{cert.number}已归档，不可打印。"
-    if cert.layout_status != enums.LayoutStatus.RECEIVED:
-        return f"证书{cert.number}的版式状态为“{cert.layout_status.label}”，接收成功后才能打印。"
-    if kind in ORIGINAL_KINDS and cert.print_status == enums.PrintStatus.PRINTED:
-        return f"证书{cert.number}的正本已打印；如需重新打印正本，请通过“打印异常申请”申请。"
-    return f"证书{cert.number}不能自助{kind.label}。"
+def refusal(cert, kind, ctx=None) -> str:
+    """Why `kind` may not be printed for `cert` now, in the user's words; '' when it may."""
+    refused = rules.check(cert, ctx, rules.print_action(kind))
+    return refused.message if refused else ""
 
 
 # --- jobs -------------------------------------------------------------------------------------
 
-def _wake_key(enterprise_id) -> str:
-    return f"printcontrol:wake:{enterprise_id}"
+def open_job_condition():
+    """A job still in flight, or a printed original waiting for 是/否 (as a query condition)."""
+    return (PrintJob.status.in_(rules.JOB_IN_FLIGHT)
+            | ((PrintJob.status == enums.PrintJobStatus.DONE) & PrintJob.kind.in_(ORIGINAL_KINDS)
+               & PrintJob.confirmed_at.is_null()))
 
 
-def open_jobs(cert_ids):
-    """Jobs still in flight, or printed originals waiting for 是/否."""
-    return (PrintJob.select()
-            .where(PrintJob.certificate.in_(list(cert_ids))
-                   & (PrintJob.status.in_(UNFINISHED)
-                      | ((PrintJob.status == enums.PrintJobStatus.DONE) & PrintJob.kind.in_(ORIGINAL_KINDS)
-                         & PrintJob.confirmed_at.is_null()))))
-
-
-def open_job_states(cert_ids) -> dict[int, enums.PrintJobStatus]:
-    """For the 证书打印 list: certificate id -> status of its job in flight (排队/打印中) or of
-    its printed original waiting for 是/否. One query for a page."""
-    query = open_jobs(cert_ids).select(PrintJob.certificate, PrintJob.status).order_by(PrintJob.id)
-    return {job.certificate_id: job.status for job in query}
+def open_job_status_column(certificate_id):
+    """For the 证书打印 list's one query: the status of the certificate's latest open job (what
+    the row shows; the buttons ask `rules`), as a correlated subquery on `certificate_id` (e.g. `Certificate.id`)."""
+    return (PrintJob.select(PrintJob.status)
+            .where((PrintJob.certificate == certificate_id) & open_job_condition())
+            .order_by(PrintJob.id.desc()).limit(1))
 
 
 @dataclass
@@ -264,16 +248,17 @@ def create_jobs(view, ids: list[int], kind, who: str) -> CreateResult:
         raise LookupError("certificate not visible")
     certs.sort(key=lambda c: ids.index(c.id))
     result = CreateResult()
-    result.errors = [reason for reason in (refusal(c, kind) for c in certs) if reason]
+    ctx = rules.context(view, certs)
+    result.errors = [reason for reason in (refusal(c, kind, ctx) for c in certs) if reason]
     if result.errors:
         return result
-    # Two tabs pressing 打印正本 at once: the check for a job in flight and the insert happen
-    # under a lock (the certificates' rows on PostgreSQL, the write lock on SQLite).
+    # Two tabs pressing 打印正本 at once: the rules are asked again under the lock (the
+    # certificates' rows on PostgreSQL, the write lock on SQLite), then the jobs inserted.
     with write_transaction():
         lock_rows(Certificate, *ids)
-        busy = {job.certificate_id for job in open_jobs(ids)}
-        result.errors = [f"证书{c.number}有未完成的打印任务，请等待打印完成并确认打印结果。"
-                         for c in certs if c.id in busy]
+        fresh = list(Certificate.select().where(Certificate.id.in_(ids)))
+        ctx = rules.context(view, fresh)
+        result.errors = [reason for reason in (refusal(c, kind, ctx) for c in fresh) if reason]
         if result.errors:
             return result
         for cert in certs:
@@ -281,36 +266,50 @@ def create_jobs(view, ids: list[int], kind, who: str) -> CreateResult:
                                                requested_by=who))
     for job in result.jobs:
         audit.record("print_requested", job.certificate.number, f"{kind.label}（任务 {job.id}）")
-    key = _wake_key(view.own.id)
-    redis().pipeline().lpush(key, "1").expire(key, 60).execute()
+    printwake.notify(redis(), view.own.id)
     return result
 
 
 def take_next_job(control):
     """The oldest queued job of the control's enterprise, taken atomically (two controls of one
     enterprise never take the same job)."""
-    for job in (PrintJob.select()
-                .where((PrintJob.enterprise == control.enterprise_id)
-                       & (PrintJob.status == enums.PrintJobStatus.QUEUED))
-                .order_by(PrintJob.id).limit(5)):
+    sql = _hot_sql("queued_jobs", lambda: PrintJob.select(PrintJob.id)
+                   .where((PrintJob.enterprise == 0) & (PrintJob.status == enums.PrintJobStatus.QUEUED))
+                   .order_by(PrintJob.id).limit(5))
+    queued = [row[0] for row in database.execute_sql(
+        sql, (control.enterprise_id, enums.PrintJobStatus.QUEUED.value, 5)).fetchall()]
+    for job_id in queued:
         taken = (PrintJob.update(status=enums.PrintJobStatus.PRINTING, control=control, taken_at=utcnow())
-                 .where((PrintJob.id == job.id) & (PrintJob.status == enums.PrintJobStatus.QUEUED))
+                 .where((PrintJob.id == job_id) & (PrintJob.status == enums.PrintJobStatus.QUEUED))
                  .execute())
         if taken:
-            return PrintJob.get_by_id(job.id)
+            return PrintJob.get_by_id(job_id)
     return None
 
 
 def wait_for_job(control, wait_s: float):
-    """Long-poll: a job as soon as one is queued, or None after `wait_s` seconds. The page wakes
-    the waiting request through a Redis list; the database stays the truth."""
+    """Long-poll: a job as soon as one is queued, or None after `wait_s` seconds (at most
+    PRINT_CONTROL_LONG_POLL_S). While it waits the request holds no database connection (it goes
+    back to the pool) and no Redis connection of its own: the process's one listener
+    (`printwake`) wakes it when `create_jobs` says a job of its enterprise is queued. The
+    database stays the truth: every wake-up, and the end of the wait, looks there."""
     deadline = time.monotonic() + max(0.0, min(wait_s, current_app.config["PRINT_CONTROL_LONG_POLL_S"]))
-    while True:
-        job = take_next_job(control)
-        remaining = deadline - time.monotonic()
-        if job is not None or remaining <= 0:
-            return job
-        redis().blpop([_wake_key(control.enterprise_id)], timeout=max(0.1, min(remaining, 5.0)))
+    # Under gevent, nothing that may switch to another greenlet (registering, waiting) runs
+    # while this request holds a pooled connection: the token check's goes back first.
+    database.close()
+    waker = printwake.waker(current_app.config["REDIS_URL"])
+    event = waker.register(control.enterprise_id)
+    try:
+        while True:
+            database.connect(reuse_if_open=True)
+            job = take_next_job(control)
+            remaining = deadline - time.monotonic()
+            if job is not None or remaining <= 0:
+                return job
+            database.close()          # back to the pool while we sleep
+            waker.wait(event, remaining)
+    finally:
+        waker.unregister(control.enterprise_id, event)
 
 
 def job_payload(job) -> dict:
@@ -345,10 +344,13 @@ def report(control, job_id: int, ok: bool, message: str, printer: str):
     if job is None:
         return None
     status = enums.PrintJobStatus.DONE if ok else enums.PrintJobStatus.FAILED
-    moved = (PrintJob.update(status=status, message=(message or "")[:2000], printer=(printer or "")[:200],
-                             finished_at=utcnow())
-             .where((PrintJob.id == job.id) & (PrintJob.status == enums.PrintJobStatus.PRINTING))
-             .execute())
+    with write_transaction():
+        moved = (PrintJob.update(status=status, message=(message or "")[:2000], printer=(printer or "")[:200],
+                                 finished_at=utcnow())
+                 .where((PrintJob.id == job.id) & (PrintJob.status == enums.PrintJobStatus.PRINTING))
+                 .execute())
+        if moved and ok and job.kind in ORIGINAL_KINDS:
+            original_sent(job.certificate_id)
     if moved:
         audit.record("print_reported", job.certificate.number,
                      f"任务 {job.id} {'成功' if ok else '失败'}：{message}"[:500],
@@ -356,22 +358,52 @@ def report(control, job_id: int, ok: bool, message: str, printer: str):
     return PrintJob.get_by_id(job.id)
 
 
-STALE_TAKEN = "打印控件在规定时间内未报告打印结果（可能已中断）。请检查打印机：如正本已打印出，请勿重复打印。"
+STALE_TAKEN = ("打印控件在规定时间内未报告打印结果（可能已中断）。请检查打印机，如实确认证书是否已打印成功："
+               "若正本未打印出，请点击“否”并在“打印异常申请”中申请重新打印。")
 STALE_QUEUED = "打印控件未在规定时间内接收任务，任务已取消。请确认打印控件已启动后重新打印。"
 
 
 def expire_stale_jobs() -> int:
     """Sweep step: a job no control took (none running) or that a control took and never reported
-    (it crashed) must not block its certificate forever. Both end as 打印失败 with a message."""
+    (it crashed, the power went) must not block its certificate forever. A queued one ends as
+    打印失败. A taken original was sent to the printer as far as anyone knows: it counts as
+    printed (已打印) and waits for the user's 是/否 like any printed original; a taken copy fails."""
     now = utcnow()
     limit = datetime.timedelta(seconds=current_app.config["PRINT_JOB_TIMEOUT_S"])
-    count = 0
-    for status, since, message in ((enums.PrintJobStatus.QUEUED, PrintJob.created_at, STALE_QUEUED),
-                                   (enums.PrintJobStatus.PRINTING, PrintJob.taken_at, STALE_TAKEN)):
-        count += (PrintJob.update(status=enums.PrintJobStatus.FAILED, message=message, finished_at=now)
-                  .where((PrintJob.status == status) & (since < now - limit))
-                  .execute())
+    count = (PrintJob.update(status=enums.PrintJobStatus.FAILED, message=STALE_QUEUED, finished_at=now)
+             .where((PrintJob.status == enums.PrintJobStatus.QUEUED) & (PrintJob.created_at < now - limit))
+             .execute())
+    stale = PrintJob.select(PrintJob.id, PrintJob.kind, PrintJob.certificate).where(
+        (PrintJob.status == enums.PrintJobStatus.PRINTING) & (PrintJob.taken_at < now - limit))
+    for job in list(stale):
+        original = job.kind in ORIGINAL_KINDS
+        with write_transaction():
+            moved = (PrintJob.update(status=enums.PrintJobStatus.DONE if original else enums.PrintJobStatus.FAILED,
+                                     message=STALE_TAKEN, finished_at=now)
+                     .where((PrintJob.id == job.id) & (PrintJob.status == enums.PrintJobStatus.PRINTING))
+                     .execute())
+            if moved and original:
+                original_sent(job.certificate_id)
+        count += moved
     return count
+
+
+def original_sent(certificate_id) -> bool:
+    """The manual's print discipline, in the transaction that records the print: the first
+    original sent to the printer makes 打印状态 已打印 whatever 是/否 says next (counted in
+    `print_count`); a reprint that an accepted 打印异常申请 allowed is counted in
+    `exception_reprints` too ("证书每次异常打印都会记录打印的次数"), uses the permission up and
+    closes the application. Returns whether the certificate changed."""
+    from coo.services.exceptions import note_reprint
+    C = Certificate
+    now = utcnow()
+    if C.update(print_status=enums.PrintStatus.PRINTED, print_count=C.print_count + 1,
+                exception_reprints=C.exception_reprints + 1, reprint_allowed=False, updated_at=now) \
+            .where((C.id == certificate_id) & (C.reprint_allowed == True)).execute():  # noqa: E712
+        note_reprint(certificate_id)
+        return True
+    return bool(C.update(print_status=enums.PrintStatus.PRINTED, print_count=C.print_count + 1, updated_at=now)
+                .where((C.id == certificate_id) & (C.print_status == enums.PrintStatus.PENDING)).execute())
 
 
 if expire_stale_jobs not in sweep.STEPS:
@@ -396,21 +428,16 @@ def latest_jobs(view, cert_ids) -> dict:
     return jobs
 
 
-def needs_confirmation(job) -> bool:
-    return (job.status == enums.PrintJobStatus.DONE and job.kind in ORIGINAL_KINDS
-            and job.confirmed_at is None)
-
-
 def confirm(view, job, ok: bool, who: str) -> bool:
     """是 / 否 for a printed original. Returns True when this request changed something.
 
+    The certificate is already 已打印 (`original_sent`, when the original went to the printer).
     是: in one transaction the job is marked confirmed only if it still waits for an answer, and
-    only then the certificate becomes 已打印 (counted, reprint permission used up) and the archive
-    exchange row is created; its job is enqueued once the transaction has committed. A second
-    是 — another tab, a double click, a retried request — finds the job already confirmed and
-    changes nothing.
+    only then the archive exchange row is created; its job is enqueued once the transaction has
+    committed. 否: the job is marked so, nothing is archived, and the original can be printed
+    again only through 打印异常申请 (the rules refuse 打印正本 until an accepted application).
+    A second answer — another tab, a double click, a retried request — changes nothing.
     """
-    from coo.services.exceptions import note_reprint
     from coo.services.exchanges import start
     now = utcnow()
     exchange = None
@@ -421,20 +448,10 @@ def confirm(view, job, ok: bool, who: str) -> bool:
                     .execute())
         if not answered:
             return False
-        if ok:
-            printed = (Certificate.update(print_status=enums.PrintStatus.PRINTED,
-                                          print_count=Certificate.print_count + 1,
-                                          reprint_allowed=False, updated_at=now)
-                       .where((Certificate.id == job.certificate_id)
-                              & (Certificate.archive_status == enums.ArchiveStatus.UNARCHIVED)
-                              & ((Certificate.print_status == enums.PrintStatus.PENDING)
-                                 | (Certificate.reprint_allowed == True)))  # noqa: E712
-                       .execute())
-            cert = Certificate.get_by_id(job.certificate_id)
-            if printed:
-                note_reprint(cert.id)          # a reprint under an accepted 打印异常申请 is counted
-                exchange = create_archive_exchange(cert, printed_at=now.isoformat(timespec="seconds"),
-                                                   print_count=cert.print_count)
+        cert = Certificate.get_by_id(job.certificate_id)
+        if ok and cert.archive_status == enums.ArchiveStatus.UNARCHIVED:
+            exchange = create_archive_exchange(cert, printed_at=now.isoformat(timespec="seconds"),
+                                               print_count=cert.print_count)
         audit.record("print_confirmed", job.certificate.number,
                      f"{who} 确认打印{'成功（是）' if ok else '失败（否）'}，任务 {job.id}")
     if exchange is not None:
@@ -483,6 +500,13 @@ def apply_archive_receipt(exchange, receipt):
 # --- the downloadable control -----------------------------------------------------------------
 
 ZIPAPP_NAME = "coo-printcontrol.pyz"
+EXE_NAME = "coo-printcontrol.exe"
+
+
+def windows_executable() -> Path | None:
+    """The Windows one-file executable, when ops have put it where PRINT_CONTROL_EXE_PATH says."""
+    path = Path(current_app.config.get("PRINT_CONTROL_EXE_PATH") or "")
+    return path if path.name and path.is_file() else None
 _ZIP_DATE = (2026, 1, 1, 0, 0, 0)
 
 

@@ -164,19 +164,6 @@ def signatures_of(enterprise):
             .order_by(Signature.created_at.desc(), Signature.id.desc()))
 
 
-def usable_seals(enterprise):
-    """Seals that may be authorised (默认印章): enabled, not deleted, valid today."""
-    today = today_local()
-    return seals_of(enterprise).where((Seal.status == enums.UsageStatus.ENABLED)
-                                      & (Seal.valid_from <= today) & (Seal.valid_to >= today))
-
-
-def usable_signatures(enterprise):
-    """Signatures that may be authorised (默认签名): enabled, not deleted, of an active declarant."""
-    return signatures_of(enterprise).where((Signature.status == enums.UsageStatus.ENABLED)
-                                           & (Operator.active == True))  # noqa: E712
-
-
 def seal_or_404(enterprise, seal_id) -> Seal:
     seal_id = parse_id(seal_id)
     seal = seals_of(enterprise).where(Seal.id == seal_id).first() if seal_id is not None else None

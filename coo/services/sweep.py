@@ -46,7 +46,8 @@ def layouts() -> int:
                      | (C.layout_status == enums.LayoutStatus.SENDING))
                     & (fn.COALESCE(C.layout_updated_at, C.updated_at) < stale_before()))
              .order_by(C.id).limit(LAYOUT_BATCH))
-    count = sum(1 for row in stuck if layout_service.enqueue_render(row.id) is not None)
+    from coo.queue import BULK_LAYOUTS
+    count = sum(1 for row in stuck if layout_service.enqueue_render(row.id, BULK_LAYOUTS) is not None)
     exporters = (Authorisation.select(Authorisation.enterprise)
                  .where(Authorisation.status == enums.ReceiptStatus.SUCCESS).distinct())
     for row in exporters:

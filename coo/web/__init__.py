@@ -33,7 +33,6 @@ def init_app(app):
     app.jinja_env.filters["local_dt"] = _local_dt
     app.jinja_env.filters["local_date"] = _local_date
     app.jinja_env.globals["enums"] = enums
-    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.context_processor(_shell_context)
 
 
@@ -120,7 +119,7 @@ def _local_date(value):
     return value.strftime("%Y-%m-%d") if value else "-"
 
 
-# The manual's menu. An area appears once its blueprint is registered.
+# The manual's menu.
 MENU = (
     ("使用说明", "home.index"),
     ("印章管理", "seals.index"),
@@ -133,13 +132,11 @@ MENU = (
 
 
 def _shell_context():
-    from flask import current_app
     from coo.services.access import current_view
     view = None
     if current_user.is_authenticated and current_user.enterprise is not None:
         view = current_view()
-    menu = [(label, ep) for label, ep in MENU if ep in current_app.view_functions]
-    return {"view": view, "menu": menu}
+    return {"view": view, "menu": MENU}
 
 
 def read_changelog() -> str:

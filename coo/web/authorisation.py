@@ -154,8 +154,7 @@ def principals():
 def switch(principal_id):
     view = access.switch_to(principal_id)
     audit.record("agent_view_entered", target=view.principal.name_zh)
-    target = "certificates.index" if "certificates.index" in current_app.view_functions else "home.index"
-    return see_other(url_for(target))
+    return see_other(url_for("certificates.index"))
 
 
 @bp.post("/switch-back")

@@ -1,15 +1,14 @@
 """证书下载: the 12 electronic types, single-window certificates; 副本预览/下载 and 下载正本."""
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, session, url_for
+from flask import Blueprint, Response, abort, request, session, url_for
 from flask_login import current_user
-from htmx_flask import request
 
 from coo.services import downloads as service
 from coo.services.access import current_view
 from coo.services.accounts import client_addr, enterprise_required
 from coo.services.paging import paginate
-from coo.web.htmx import render, see_other
+from coo.web.htmx import render, see_other, wants_fragment
 
 bp = Blueprint("downloads", __name__, url_prefix="/downloads")
 
@@ -28,6 +27,7 @@ def index():
             notice = service.explain(view, q.value("number"))
     return render("downloads/index.html", "results", status=200 if q.ok else 422, q=q, page=page,
                   notice=notice, query_args=q.args(page=None),
+                  actions=service.row_actions(view, page.items) if page else {},
                   show_tip=not session.get(TIP_SEEN) or request.args.get("tip") == "1",
                   **_context())
 
@@ -35,7 +35,7 @@ def index():
 def _context():
     return {"types": service.e_download_types(), "notice_text": service.NOTICE,
             "notice_archive": service.NOTICE_ARCHIVE, "single_window_only": service.SINGLE_WINDOW_ONLY,
-            "refusal": service.original_refusal, "pd_status": service.print_download_status}
+            "pd_status": service.print_download_status}
 
 
 @bp.post("/tip")
@@ -43,7 +43,7 @@ def _context():
 def tip_seen():
     """已知悉: the 提示 dialog stays closed for this session."""
     session[TIP_SEEN] = True
-    if request.htmx:
+    if wants_fragment():
         return Response("", 200)
     return see_other(url_for("downloads.index"))
 

@@ -42,7 +42,7 @@ def index():
 def _dialog(cert, values=None, errors=None, status=200):
     return render("exceptions/apply.html", "dialog", status=status, cert=cert,
                   values=values or {}, errors=errors or {}, reasons=list(enums.ExceptionReason),
-                  refusal=service.refusal(cert) if not errors else "")
+                  refusal=service.refusal(cert, current_view()) if not errors else "")
 
 
 @bp.get("/apply")

@@ -16,16 +16,15 @@ from flask import (
     Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for,
 )
 from flask_login import current_user
-from htmx_flask import request as htmx_request
 
 from coo import csrf, enums
 from coo.params import parse_ids, parse_seconds
-from coo.services import certificates, printing
+from coo.services import printing, rules
 from coo.services.access import certificate_or_404, current_view, visible_certificates
 from coo.services.accounts import enterprise_required
 from coo.services.ratelimit import allow
 from coo.models import Certificate
-from coo.web.htmx import render, see_other, trigger
+from coo.web.htmx import render, see_other, trigger, wants_fragment
 
 bp = Blueprint("printing", __name__, url_prefix="/printing")
 api = Blueprint("printcontrol_api", __name__, url_prefix="/api/printcontrol/v1")
@@ -47,7 +46,7 @@ def _control_page(status=200, code=None):
     view = current_view()
     return render("printing/control.html", block="pairing" if code else "controls", status=status,
                   control=printing.control_status(view.own), controls=printing.controls_for_page(view.own),
-                  code=code, ttl_min=_ttl_min())
+                  code=code, ttl_min=_ttl_min(), windows_exe=printing.windows_executable() is not None)
 
 
 def _ttl_min():
@@ -73,7 +72,7 @@ def pairing_code():
 def revoke(control_id):
     if not printing.revoke(current_view().own, control_id, _who()):
         abort(404)
-    if htmx_request.htmx:
+    if wants_fragment():
         return _control_page()
     flash("已撤销该打印控件，它将不能再接收打印任务。")
     return see_other(url_for(".control"))
@@ -90,10 +89,23 @@ def download():
     return response
 
 
+@bp.get("/control/" + printing.EXE_NAME)
+@enterprise_required
+def download_exe():
+    """下载 Windows 版: the one-file executable (a double-click pairs, installs and runs it)."""
+    path = printing.windows_executable()
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="application/vnd.microsoft.portable-executable", as_attachment=True,
+                     download_name=printing.EXE_NAME, max_age=0)
+
+
 @bp.get("/control/install")
 @enterprise_required
 def install():
-    return render("printing/install.html", control=printing.control_status(current_view().own))
+    return render("printing/install.html", control=printing.control_status(current_view().own),
+                  windows_exe=printing.windows_executable() is not None,
+                  server=current_app.config["PUBLIC_BASE_URL"].rstrip("/"))
 
 
 @bp.get("/control/status")
@@ -109,9 +121,9 @@ def status():
 @enterprise_required
 def copy_pdf(certificate_id):
     cert = certificate_or_404(current_view(), certificate_id)
-    # The 预览/下载副本 rule of the list: only a layout in force (版式 接收成功).
-    if not certificates.allowed_actions(cert).preview_copy or not cert.layout_copy_path:
-        abort(404, "副本版式尚未接收成功。")
+    refused = rules.check(cert, current_view(), rules.Action.PREVIEW_COPY)
+    if refused or not cert.layout_copy_path:
+        abort(404, refused.message if refused else "副本版式尚未接收成功。")
     from coo import storage
     path = storage.path(cert.layout_copy_path)
     if not path.exists():
@@ -133,7 +145,7 @@ def _dialog(status, **context):
     context.setdefault("errors", [])
     response = render("printing/jobs.html", block="dialog", status=status,
                       control=printing.control_status(current_view().own), **context)
-    if htmx_request.htmx:
+    if wants_fragment():
         response.headers["HX-Retarget"] = "body"
         response.headers["HX-Reswap"] = "beforeend"
         trigger(response, "coo:replace-dialog")
@@ -174,7 +186,7 @@ def create_jobs():
         abort(404)
     if result.errors:
         return _dialog(422, errors=result.errors, kind=kind)
-    if htmx_request.htmx:
+    if wants_fragment():
         response = _dialog(200, kind=kind, rows=_rows(view, ids))
         return trigger(response, "print-jobs-created")
     return redirect(url_for(".jobs", ids=ids), code=303)
@@ -216,12 +228,9 @@ def confirm(job_id):
     printing.confirm(view, job, ok, _who())
     cert = Certificate.get_by_id(job.certificate_id)
     if not ok:
-        from flask import current_app
-        if "exceptions.index" in current_app.view_functions:
-            return see_other(url_for("exceptions.index", selected=cert.number))
-        flash("证书未归档。请在排除故障后及时在“打印异常申请”功能进行重新打印，并确定打印结果。")
-        return see_other(url_for(".jobs", ids=[cert.id]))
-    if htmx_request.htmx:
+        # The manual: 否 → 界面将跳转异常打印界面 with that certificate chosen.
+        return see_other(url_for("exceptions.index", selected=cert.number))
+    if wants_fragment():
         response = render("printing/_progress.html", cert=cert, job=printing.job_for_view(view, job_id))
         return trigger(response, "certificates-changed")
     return see_other(url_for(".jobs", ids=[cert.id]))
@@ -261,7 +270,8 @@ def api_pair():
                                    str(data.get("version", "")))
     if control is None:
         return jsonify(error="配对码无效或已过期，请在打印控件页面重新生成。"), 404
-    return jsonify(token=token, enterprise=control.enterprise.name_zh, control_id=control.id)
+    return jsonify(token=token, enterprise=control.enterprise.name_zh, control_id=control.id,
+                   api=printing.control_api_url())
 
 
 @api.post("/heartbeat")

@@ -49,7 +49,7 @@ def rq_worker(app, test_env):
     env = dict(os.environ, **test_env, **{k: str(v) for k, v in BROWSER_CONFIG.items()})
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "rq"), "worker", "--with-scheduler", "--worker-class",
-         "jobs.worker.CooWorker", "--url", test_env["REDIS_URL"], "default", "layouts", "customs", "exports"],
+         "jobs.worker.CooWorker", "--url", test_env["REDIS_URL"], "customs", "default", "layouts", "exports", "layouts_bulk"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     database.connect(reuse_if_open=True)
     yield proc

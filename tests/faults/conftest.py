@@ -15,7 +15,7 @@ import pytest
 from redis import Redis
 
 ROOT = Path(__file__).resolve().parents[2]
-QUEUES = ("default", "layouts", "customs", "exports")
+QUEUES = ("customs", "default", "layouts", "exports", "layouts_bulk")
 # Read at collection, before the app fixture exports the throwaway server's URL as REDIS_URL.
 EXTERNAL_REDIS = bool(os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL"))
 
