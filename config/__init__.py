@@ -123,6 +123,13 @@ class Config:
     SWEEP_INTERVAL_S = _int("SWEEP_INTERVAL_S", 60)
 
     LOGIN_MAX_FAILURES = 5
+    # Login throttle (coo.services.accounts): per window, attempts per client address, and per
+    # card/user from addresses it never logged in from (below LOGIN_MAX_FAILURES, so a stranger
+    # is stopped before he locks the card); "known" means a login from there within N days.
+    LOGIN_THROTTLE_WINDOW_S = _int("LOGIN_THROTTLE_WINDOW_S", 900)
+    LOGIN_ATTEMPTS_PER_ADDRESS = _int("LOGIN_ATTEMPTS_PER_ADDRESS", 30)
+    LOGIN_STRANGER_ATTEMPTS = _int("LOGIN_STRANGER_ATTEMPTS", 3)
+    LOGIN_KNOWN_ADDRESS_DAYS = _int("LOGIN_KNOWN_ADDRESS_DAYS", 90)
     PAGE_SIZE = 20
     # The list counts matching rows up to this many ("共 500+ 条"): each counted row costs a
     # table read, and a large exporter has hundreds of thousands.

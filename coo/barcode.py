@@ -27,7 +27,7 @@ QUIET_MODULES = 10
 
 def _digit_run(text: str, start: int) -> int:
     end = start
-    while end < len(text) and text[end].isdigit():
+    while end < len(text) and text[end] in "0123456789":   # not isdigit(): "²"
         end += 1
     return end - start
 

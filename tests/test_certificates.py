@@ -474,12 +474,12 @@ def test_the_list_costs_the_same_queries_for_one_row_and_twenty(app, authorised)
             certificates.forget_authorisation_cache()
             with count_queries() as counter:
                 page = certificates.list_page(view, q)
-                ctx = rules.context(view, page.rows)
-                for c in page.rows:
+                ctx = rules.context(view, page.items)
+                for c in page.items:
                     rules.buttons(c, ctx)
                     c.applicant_name, c.exporter.name_zh, c.cert_type.name_zh
             counts.append(counter.count)
-        assert len(page.rows) == 20
+        assert len(page.items) == 20
         assert counts[0] == counts[1] <= 5
 
 

@@ -187,3 +187,61 @@ def test_the_sweep_restarts_an_export_a_lost_job_left_behind(app, client, operat
         assert sweep.run()["exports"] == 1
     worker.burst(queues=("exports",))
     assert ExportTask.get_by_id(task_id).status == enums.ExportStatus.COMPLETE
+
+
+# --- Formula injection (OWASP): hostile text is exported as text ---------------------------------
+
+HOSTILE_INVOICES = ['=HYPERLINK("http://x","发票")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "\t=1+1", "\r=1+1"]
+
+
+@pytest.fixture
+def hostile_certificates(app, client, authorised):
+    """Certificates received through the real customs API whose 发票号 (and 申请人's name) start
+    like a formula."""
+    from test_intake import post, record
+    numbers = []
+    for i, invoice in enumerate(HOSTILE_INVOICES):
+        number = f"E26330150000{i + 1:04d}"
+        response, _ = post(client, app, record(number, invoice_number=invoice, consignee_text="+cmd\n@SUM(1)",
+                                               issue_date=datetime.date.today().isoformat(),
+                                               approved_at=datetime.datetime.now().astimezone().isoformat()))
+        assert response.status_code == 201, response.get_json()
+        numbers.append(number)
+    applicant = Certificate.get(Certificate.number == numbers[0]).applicant
+    applicant.name_zh = "=1+2 浙江华东"
+    applicant.save()
+    return numbers
+
+
+def _assert_no_formula(body, numbers):
+    import zipfile
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        xml = "".join(archive.read(n).decode() for n in sheets)
+    assert sheets and "<f>" not in xml and "<f " not in xml
+    ws, rows = sheet_rows(body)
+    by_number = {r[1]: r for r in rows[1:]}
+    for number in numbers:
+        stored = Certificate.get(Certificate.number == number)
+        row = by_number[number]
+        assert row[2] == stored.invoice_number and row[2].lstrip("\t\r")[:1] in "=+-@"
+        assert row[3] == "=1+2 浙江华东"
+    assert by_number[numbers[0]][2] == '=HYPERLINK("http://x","发票")'
+    assert all(cell.data_type == "s" for row in ws.iter_rows(min_row=2, min_col=3, max_col=4) for cell in row)
+
+
+def test_hostile_text_is_exported_as_text_not_formulas(client, operator, hostile_certificates):
+    response = export(operator, {})
+    assert response.status_code == 200
+    _assert_no_formula(response.get_data(), hostile_certificates)
+
+
+def test_a_background_export_holds_no_formula_either(client, operator, hostile_certificates,
+                                                      small_sync_limit, worker):
+    url, _ = _task_url(export(operator, {}))
+    assert worker.subprocess_burst(queues=("exports",)).returncode == 0
+    link = re.search(r'href="(/certificates/exports/\d+/file)"',
+                     client.get(url).get_data(as_text=True)).group(1)
+    response = fetch(client, link)
+    assert response.status_code == 200
+    _assert_no_formula(response.get_data(), hostile_certificates)

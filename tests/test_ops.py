@@ -64,7 +64,7 @@ def test_audit_results_are_a_fragment_for_htmx_and_paged(client, ops):
 
 def test_a_bad_date_gets_a_chinese_message_and_422(client, ops):
     response = client.get("/ops/audit?date_from=2026-13-40")
-    assert response.status_code == 422 and "起始日期格式应为" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "不是有效日期，日期格式应为 YYYY-MM-DD" in response.get_data(as_text=True)
     response = client.get("/ops/audit?date_from=2026-05-02&date_to=2026-05-01", headers={"HX-Request": "true"})
     assert response.status_code == 422 and "起始日期不能晚于结束日期" in response.get_data(as_text=True)
 

@@ -71,7 +71,8 @@ def verify(key: str, method: str, path: str, body: bytes, headers, *, window: in
     if not (8 <= len(nonce) <= 64 and nonce.isalnum()):
         raise SignatureError("bad_signature")
     expected = signature(key, method, path, ts, nonce, body)
-    if not hmac.compare_digest(expected, sig.lower()):
+    # Bytes: compare_digest refuses non-ASCII str, and a header may carry anything.
+    if not hmac.compare_digest(expected.encode(), sig.lower().encode("utf-8", "replace")):
         raise SignatureError("bad_signature")
     try:
         stamp = int(ts)

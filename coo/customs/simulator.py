@@ -27,6 +27,7 @@ from coo.clock import today_local, utcnow
 from coo.customs import Gateway, GatewayError, Receipt, UnknownReference
 from coo.db import write_transaction
 from coo.models import Operator, Seal, Signature, SimulatorMessage, database
+from coo.params import parse_id
 
 
 def _kind(kind) -> str:
@@ -275,7 +276,4 @@ def approve_by_ids(exporter_id, applicant_id, type_code, country):
 
 
 def _as_int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+    return parse_id(value) or 0

@@ -1,16 +1,21 @@
 """Who is logged in: card login (卡介质登录), password login (用户名密码登录), the principal
 object Flask-Login keeps, and the guards for legal-person-only and ops-only pages."""
+import datetime
 import functools
 from dataclasses import dataclass
 
 from flask import abort, render_template, request
 from flask_login import LoginManager, UserMixin, current_user
 from peewee import JOIN, fn
+from redis.exceptions import RedisError
 
 from coo import enums
 from coo.clock import today_local, utcnow
 from coo.models import Card, Enterprise, LoginSession, Operator, UserAccount, database
-from coo.security import check_secret, new_token, token_digest
+from coo.params import parse_id
+from coo.queue import redis
+from coo.security import check_secret, hash_secret, new_token, token_digest
+from coo.services import ratelimit
 from coo.services.prepared import Param, ShapeCache
 
 login_manager = LoginManager()
@@ -116,10 +121,11 @@ def _load(user_id: str):
     the cookie says) and the person may still log in."""
     kind, _, rest = (user_id or "").partition(":")
     pk, _, key = rest.partition(":")
-    if not pk.isdigit() or not key or kind not in _LOGIN_QUERIES:
+    pk = parse_id(pk)
+    if pk is None or not key or kind not in _LOGIN_QUERIES:
         return None
     query = _prepared.get(kind, _LOGIN_QUERIES[kind])
-    values = dict(id=int(pk), digest=token_digest(key), principal=f"{kind}:{pk}")
+    values = dict(id=pk, digest=token_digest(key), principal=f"{kind}:{pk}")
     if kind == "card":
         for card, enterprise, holder in query.instances((Card, Enterprise, Operator), **values):
             card.enterprise, card.holder = enterprise, holder
@@ -169,44 +175,149 @@ def _count_failure(model, row_id, counter, limit):
     return row.locked_at is not None
 
 
-def login_with_card(number: str, pin: str, limit: int = 5) -> LoginResult:
+# --- Login that tells a stranger nothing ---------------------------------------------------------
+#
+# What a wrong login answers is the same for an unknown card and a known one, and costs the same:
+# the PIN is always checked against a hash (a dummy one for an unknown card), and the answer is
+# one sentence that states the manual's rule (5 wrong PINs lock the card) instead of counting
+# down, because a countdown is only shown for cards that exist. What only the holder may learn
+# (locked, expired, operator disabled) is told only to whoever typed the right PIN.
+#
+# The manual's lock stays: every wrong PIN counts, 5 in a row lock the card. So that a stranger
+# cannot use it to lock someone's card, attempts are throttled in Redis (`LoginThrottle`):
+# - per card or user name, from addresses it never logged in from (no LoginSession from there in
+#   LOGIN_KNOWN_ADDRESS_DAYS): LOGIN_STRANGER_ATTEMPTS attempts per LOGIN_THROTTLE_WINDOW_S (3 per
+#   15 min by default, fewer than the 5 that lock). Counted per typed number, known or not, so
+#   the throttle itself reveals nothing. The holder's own PCs are not throttled by it, so the
+#   holder still logs in (and a successful login clears the count and the stranger budget);
+# - per client address, whatever the card: LOGIN_ATTEMPTS_PER_ADDRESS attempts per window.
+# Attempts are counted before the PIN is checked (atomically, so parallel guesses cannot slip
+# through), and a successful login gives its attempt back. When Redis does not answer, unknown
+# addresses are refused ("请稍后再试") and the holder's own PCs still log in: the manual's lock
+# alone guards them.
+
+THROTTLED_MESSAGE = "登录尝试过于频繁，请稍后再试。"
+
+
+def bad_card_message(limit: int) -> str:
+    return f"{BAD_CARD_MESSAGE}连续{limit}次卡密码错误该卡将被锁定。"
+
+
+def bad_password_message(limit: int) -> str:
+    return f"{BAD_PASSWORD_MESSAGE}连续{limit}次密码错误该账号将被锁定。"
+
+
+# A hash of nothing anyone knows, with the same cost as a real one: an unknown card or user is
+# checked against it, so it answers in the same time as a known one.
+_DUMMY_HASH = hash_secret(new_token(16))
+
+
+@dataclass(frozen=True)
+class LoginThrottle:
+    window_s: int = 900
+    per_address: int = 30
+    per_stranger: int = 3
+    known_days: int = 90
+
+    @classmethod
+    def from_config(cls, config) -> "LoginThrottle":
+        return cls(window_s=config["LOGIN_THROTTLE_WINDOW_S"], per_address=config["LOGIN_ATTEMPTS_PER_ADDRESS"],
+                   per_stranger=config["LOGIN_STRANGER_ATTEMPTS"], known_days=config["LOGIN_KNOWN_ADDRESS_DAYS"])
+
+
+def _known_address(principal_key: str, addr: str, days: int) -> bool:
+    """Whether this card/account logged in from `addr` lately (its holder's own PC)."""
+    since = utcnow() - datetime.timedelta(days=days)
+    return (LoginSession.select(LoginSession.id)
+            .where((LoginSession.principal == principal_key) & (LoginSession.remote_addr == addr)
+                   & (LoginSession.created_at >= since)).exists())
+
+
+def _digest(text: str) -> str:
+    return token_digest(text)[:32]
+
+
+@dataclass
+class _Attempt:
+    """One login attempt's place in the throttle: reserved before the check, given back on success."""
+    throttle: LoginThrottle
+    addr: str
+    who: str                 # "card:<digest of the number>" / "user:<digest of the name>"
+    known: bool
+    refused: bool = False
+
+    def reserve(self) -> bool:
+        t = self.throttle
+        try:
+            if ratelimit.hit("login-addr", self.addr, t.window_s) > t.per_address:
+                self.refused = True
+            elif not self.known and ratelimit.hit("login-stranger", self.who, t.window_s) > t.per_stranger:
+                self.refused = True
+        except RedisError:
+            self.refused = not self.known
+        return not self.refused
+
+    def succeeded(self):
+        try:
+            redis().decr(ratelimit.key("login-addr", self.addr))
+            ratelimit.reset("login-stranger", self.who)
+        except RedisError:
+            pass
+
+
+def _attempt(kind: str, typed: str, principal_key: str, throttle: LoginThrottle | None) -> _Attempt:
+    throttle = throttle or LoginThrottle()
+    addr = client_addr() if request else ""
+    # Asked for unknown names too (a key no row has), so both cost the same query.
+    known = _known_address(principal_key, addr, throttle.known_days)
+    return _Attempt(throttle, addr, f"{kind}:{_digest(typed)}", known)
+
+
+def login_with_card(number: str, pin: str, limit: int = 5, throttle: LoginThrottle | None = None) -> LoginResult:
     number = (number or "").strip()
     if not number or not pin:
         return LoginResult(error="请输入卡号和卡密码。")
     card = Card.get_or_none(Card.number == number)
-    if card is None:
-        return LoginResult(error=BAD_CARD_MESSAGE)
+    attempt = _attempt("card", number, f"card:{card.id if card else 0}", throttle)
+    if not attempt.reserve():
+        return LoginResult(error=THROTTLED_MESSAGE)
+    right = check_secret(card.pin_hash if card else _DUMMY_HASH, pin)
+    if card is None or not right:
+        if card is not None and not card.locked:
+            _count_failure(Card, card.id, "failed_pin_count", limit)
+        return LoginResult(error=bad_card_message(limit))
+    # The right PIN: whoever typed it holds the card, and may be told its state.
     if card.locked:
         return LoginResult(error=LOCKED_CARD_MESSAGE)
-    if not check_secret(card.pin_hash, pin):
-        if _count_failure(Card, card.id, "failed_pin_count", limit):
-            return LoginResult(error=LOCKED_CARD_MESSAGE)
-        left = limit - Card.get_by_id(card.id).failed_pin_count
-        return LoginResult(error=f"{BAD_CARD_MESSAGE}再错误{left}次该卡将被锁定。")
     if not (card.valid_from <= today_local() <= card.valid_to):
         return LoginResult(error=EXPIRED_CARD_MESSAGE)
     if not card.holder.active:
         return LoginResult(error=DISABLED_OPERATOR_MESSAGE)
     Card.update(failed_pin_count=0).where(Card.id == card.id).execute()
+    attempt.succeeded()
     return LoginResult(principal=Principal(card=card))
 
 
-def login_with_password(username: str, password: str, limit: int = 5) -> LoginResult:
+def login_with_password(username: str, password: str, limit: int = 5,
+                        throttle: LoginThrottle | None = None) -> LoginResult:
     username = (username or "").strip()
     if not username or not password:
         return LoginResult(error="请输入用户名和密码。")
     account = UserAccount.get_or_none(fn.LOWER(UserAccount.username) == username.lower())
-    if account is None or not account.active:
-        return LoginResult(error=BAD_PASSWORD_MESSAGE)
+    attempt = _attempt("user", username.lower(), f"account:{account.id if account else 0}", throttle)
+    if not attempt.reserve():
+        return LoginResult(error=THROTTLED_MESSAGE)
+    right = check_secret(account.password_hash if account else _DUMMY_HASH, password)
+    if account is None or not right:
+        if account is not None and not account.locked:
+            _count_failure(UserAccount, account.id, "failed_password_count", limit)
+        return LoginResult(error=bad_password_message(limit))
     if account.locked:
         return LoginResult(error=LOCKED_ACCOUNT_MESSAGE)
-    if not check_secret(account.password_hash, password):
-        if _count_failure(UserAccount, account.id, "failed_password_count", limit):
-            return LoginResult(error=LOCKED_ACCOUNT_MESSAGE)
-        return LoginResult(error=BAD_PASSWORD_MESSAGE)
-    if account.operator is not None and not account.operator.active:
+    if not account.active or (account.operator is not None and not account.operator.active):
         return LoginResult(error=DISABLED_OPERATOR_MESSAGE)
     UserAccount.update(failed_password_count=0).where(UserAccount.id == account.id).execute()
+    attempt.succeeded()
     return LoginResult(principal=Principal(account=account))
 
 

@@ -17,7 +17,8 @@ def record(action: AuditAction | str, target: str = "", detail: str = "", *, ent
         actor = actor or principal.display_name
         login = login or principal.login_name
     remote = request.remote_addr or "" if has_request_context() else ""
+    # Cut to the columns' sizes: an actor or login may be what a stranger typed (5,000 digits).
     return AuditEvent.create(
-        enterprise=enterprise, actor=actor or "system", login=login or "", action=action.value,
-        target=str(target)[:100], detail=detail, remote_addr=remote,
+        enterprise=enterprise, actor=str(actor or "system")[:100], login=str(login or "")[:64],
+        action=action.value, target=str(target)[:100], detail=str(detail)[:4000], remote_addr=remote[:64],
     )

@@ -27,6 +27,7 @@ from coo.db import lock_rows, write_transaction
 from coo.models import (
     AgentAuthorisation, Authorisation, Enterprise, EnterpriseDefaults, Operator, Seal, Signature, database,
 )
+from coo.params import parse_id
 from coo.services import audit, exchanges
 from coo.validators import is_valid_customs_code, is_valid_uscc
 
@@ -106,10 +107,7 @@ def set_default_signature(enterprise, signature_id, by: str) -> str:
 
 
 def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+    return parse_id(value) or 0
 
 
 # --- 授权 --------------------------------------------------------------------------------------

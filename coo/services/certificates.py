@@ -20,6 +20,7 @@ from coo import enums
 from coo.models import Certificate, CertificateType, Enterprise
 from coo.services import rules
 from coo.services.access import View, visible_certificates
+from coo.services.paging import Page
 from coo.services.listquery import (
     Choice, DateRange, EnterpriseName, Field, ListQuery, Sort, Text, parse_query,
 )
@@ -251,32 +252,6 @@ def _list_queries(view: View, q: ListQuery):
     return _prepared.get(("count",) + key, count_query), _prepared.get(("rows",) + key, rows_query), values
 
 
-@dataclass
-class Page:
-    rows: list
-    number: int
-    size: int
-    total: int                 # counted up to `cap` + 1
-    cap: int
-    has_next: bool
-
-    @property
-    def capped(self) -> bool:
-        return self.total > self.cap
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-min(self.total, self.cap) // self.size))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.number > 1
-
-    @property
-    def first_index(self) -> int:
-        return (self.number - 1) * self.size + 1
-
-
 def list_page(view: View, q: ListQuery, size: int | None = None, cap: int | None = None) -> Page:
     """One page of the list. The count stops at `cap` (LIST_COUNT_CAP, at least this page's
     end): counting every row of a large exporter would cost more than the page itself."""
@@ -288,8 +263,8 @@ def list_page(view: View, q: ListQuery, size: int | None = None, cap: int | None
     if total >= q.first_row(size):
         exporter = view.enterprise
         rows = [ListRow(r, exporter) for r in rows_query.rows(limit=size + 1, offset=(q.page - 1) * size, **values)]
-    return Page(rows=rows[:size], number=q.page, size=size, total=total, cap=cap,
-                has_next=len(rows) > size)
+    return Page(items=rows[:size], number=q.page, size=size, total=total, cap=cap,
+                more=len(rows) > size)
 
 
 # --- 查看解决办法: why a number is not in the list ----------------------------------------------

@@ -90,6 +90,22 @@ def iter_rows(view: View, q: ListQuery, chunk: int = CHUNK):
             return
 
 
+# OWASP's formula-injection advice: a text cell starting with one of these is what Excel,
+# LibreOffice or a later CSV save may run as a formula. Such text is written as a string cell.
+FORMULA_START = frozenset("=+-@\t\r")
+
+
+def _text(ws, value):
+    """`value` as a text cell that no spreadsheet evaluates. Only a cell whose first character
+    could start a formula pays for a cell object (openpyxl makes every str starting with "=" a
+    formula; the others become strings already, and are kept so by the same rule)."""
+    if value and value[0] in FORMULA_START:
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
 def write_xlsx(view: View, q: ListQuery, target, progress=None, every: int = 2000) -> int:
     """Write the query as .xlsx to `target` (a path or binary file); returns the row count.
     `progress(done)` is called every `every` rows."""
@@ -110,8 +126,9 @@ def write_xlsx(view: View, q: ListQuery, target, progress=None, every: int = 200
     for ident, number, invoice, issued, lay, arc, pri, type_name, applicant, exporter in iter_rows(view, q):
         n += 1
         # openpyxl gives date values the yyyy-mm-dd number format: a real date in Excel.
-        ws.append((n, number, invoice, applicant, exporter, type_name, _as_date(issued),
-                   layout[lay], archive[arc], printed[pri]))
+        # Text that came from outside (customs' record, enterprise names) is written as text.
+        ws.append((n, _text(ws, number), _text(ws, invoice), _text(ws, applicant), _text(ws, exporter),
+                   _text(ws, type_name), _as_date(issued), layout[lay], archive[arc], printed[pri]))
         if progress is not None and n % every == 0:
             progress(n)
     wb.save(target)

@@ -22,6 +22,7 @@ from coo import enums
 from coo.clock import CST, today_local, utcnow
 from coo.db import write_transaction
 from coo.models import Certificate, CertificateType, Enterprise, GoodsLine, database
+from coo.params import parse_date
 from coo.queue import enqueue
 from coo.validators import is_valid_uscc
 
@@ -86,11 +87,10 @@ def _date(record, name, errors, required=True, label=""):
         if required:
             errors.append(f"{name}：{label}不能为空")
         return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        errors.append(f"{name}：{label}日期格式错误，应为 YYYY-MM-DD")
-        return None
+    day, error = parse_date(value)
+    if error:
+        errors.append(f"{name}：{label}{error}")
+    return day
 
 
 def _approved_at(record, errors):
@@ -100,12 +100,12 @@ def _approved_at(record, errors):
         return None
     try:
         at = datetime.datetime.fromisoformat(value)
-    except (TypeError, ValueError):
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=CST)   # customs' clock is China Standard Time
+        at = at.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    except (TypeError, ValueError, OverflowError):
         errors.append("approved_at：审批时间格式错误，应为 ISO 8601（如 2026-11-26T09:30:00+08:00）")
         return None
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=CST)   # customs' clock is China Standard Time
-    at = at.astimezone(datetime.timezone.utc).replace(tzinfo=None)
     if at > utcnow() + datetime.timedelta(minutes=5):
         errors.append("approved_at：审批时间不能晚于当前时间")
     return at

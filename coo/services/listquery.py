@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from peewee import DateTimeField
 
 from coo.clock import CST
+from coo.params import PAGE_ERROR, parse_date, parse_page
 
 
 @dataclass(frozen=True)
@@ -108,13 +109,6 @@ class Choice(Field):
         return query.where(self.column == value)
 
 
-def _parse_date(text: str):
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 @dataclass(frozen=True)
 class DateRange(Field):
     """签发日期 自 … 至 …: arguments `<name>_from` and `<name>_to`, both inclusive, YYYY-MM-DD.
@@ -142,9 +136,9 @@ class DateRange(Field):
             if not text:
                 bounds.append(None)
                 continue
-            value = _parse_date(text)
-            if value is None:
-                errors[arg] = f"{self.label}的{end}“{text[:20]}”不是有效日期，日期格式应为 YYYY-MM-DD。"
+            value, error = parse_date(text)
+            if error:
+                errors[arg] = f"{self.label}的{end}“{text[:20]}”不是有效日期，{error}"
             bounds.append(value)
         if not errors and bounds[0] and bounds[1] and bounds[0] > bounds[1]:
             errors[self.names[0]] = f"{self.label}的{self.ends[0]}不能晚于{self.ends[1]}。"
@@ -246,9 +240,6 @@ class ListQuery:
         return list(self.errors.values())
 
 
-MAX_PAGE = 100_000
-
-
 def parse_query(args, fields: Iterable[Field], sorts: Iterable[Sort], default_sort: str) -> ListQuery:
     """Parse request arguments; never raises. Check `.ok` and show `.messages()` (HTTP 422)."""
     fields, sorts = tuple(fields), tuple(sorts)
@@ -260,11 +251,11 @@ def parse_query(args, fields: Iterable[Field], sorts: Iterable[Sort], default_so
         q.errors.update(errors)
         if value is not None:
             q.values[f.name] = value
-    page = (args.get("page") or "1").strip()
-    if not page.isdigit() or not (1 <= int(page) <= MAX_PAGE):
-        q.errors["page"] = "页码应为正整数。"
+    page = parse_page(args.get("page"))
+    if page is None:
+        q.errors["page"] = PAGE_ERROR
     else:
-        q.page = int(page)
+        q.page = page
     sort = (args.get("sort") or "").strip()
     if sort:
         if sort.lstrip("-") not in {s.key for s in sorts}:

@@ -6,6 +6,7 @@ from peewee import IntegrityError
 
 from coo.db import write_transaction
 from coo.models import Card, Operator
+from coo.params import parse_id
 from coo.services import audit
 from coo.validators import id_birth_date, id_check_char
 
@@ -17,7 +18,7 @@ def check_id_number(value: str) -> tuple[str, str]:
     number = (value or "").strip().upper()
     if not number:
         return number, "请填写身份证号。"
-    if len(number) != 18 or not number[:17].isdigit() or number[17] not in "0123456789X":
+    if len(number) != 18 or not (number[:17].isascii() and number[:17].isdigit()) or number[17] not in "0123456789X":
         return number, "身份证号应为 18 位（前 17 位为数字，最后一位为数字或 X）。"
     if id_birth_date(number) is None:
         return number, "身份证号中的出生日期无效，请核对。"
@@ -58,9 +59,10 @@ def create_operator(enterprise, form: dict):
 
 
 def operator_or_none(enterprise, operator_id):
-    if not str(operator_id).isdigit():
+    operator_id = parse_id(operator_id)
+    if operator_id is None:
         return None
-    return Operator.get_or_none((Operator.id == int(operator_id)) & (Operator.enterprise == enterprise))
+    return Operator.get_or_none((Operator.id == operator_id) & (Operator.enterprise == enterprise))
 
 
 def set_active(person: Operator, active: bool) -> str:

@@ -1,18 +1,19 @@
 """Ops: the audit log query (ops see every enterprise; a legal person sees only their own) and
 the health report for load balancers.
 
-One query serves both audit pages: `audit_events(criteria, enterprise=…)` — the legal person's
+One query serves both audit pages: `audit_events(q, enterprise=…)` — the legal person's
 page passes its own enterprise, which no request parameter can widen.
 """
 import datetime
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from flask import current_app
 from peewee import JOIN, fn
 
 from coo import clock, enums
 from coo.models import AuditEvent, CustomsExchange, Enterprise, database
+from coo.params import parse_id
+from coo.services.listquery import DateRange, Field, ListQuery, Sort, Text, parse_query
 
 def action_label(action: str) -> str:
     """The Chinese name of an audit action (an unknown code, from an older release, as is)."""
@@ -20,96 +21,61 @@ def action_label(action: str) -> str:
     return member.label if member is not None else action
 
 
-@dataclass
-class AuditCriteria:
-    """The 审计日志 query as the user typed it (strings are kept for re-rendering the form)."""
-    enterprise_id: int | None = None
-    person: str = ""
-    action: str = ""
-    date_from: datetime.date | None = None
-    date_to: datetime.date | None = None
-    page: int = 1
-    raw: dict = field(default_factory=dict)
-    errors: list = field(default_factory=list)
+@dataclass(frozen=True)
+class EnterpriseId(Field):
+    """企业: a row id from the select (ops only; the legal person's page is fixed to its own)."""
 
-    def query_args(self, **change) -> dict:
-        """The query string of this search (for the pager), with `change` applied."""
-        args = {k: v for k, v in self.raw.items() if v}
-        args.update({k: v for k, v in change.items()})
-        return args
+    def parse(self, args):
+        text = (args.get(self.name) or "").strip()
+        if not text:
+            return None, {}
+        value = parse_id(text)
+        return (value, {}) if value is not None else (None, {self.name: f"{self.label}选择无效。"})
+
+    def apply(self, query, value):
+        return query.where(AuditEvent.enterprise == value)
 
 
-def _date(value: str, label: str, errors: list):
-    if not value:
-        return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        errors.append(f"{label}格式应为 YYYY-MM-DD。")
-        return None
+@dataclass(frozen=True)
+class Person(Field):
+    """人员: part of the name or of the login name, in any case."""
+    max_length: int = 100
+
+    def parse(self, args):
+        value = (args.get(self.name) or "").strip()
+        if len(value) > self.max_length:
+            return None, {self.name: f"{self.label}不能超过{self.max_length}个字符。"}
+        return (value.lower() or None), {}
+
+    def apply(self, query, value):
+        return query.where(fn.LOWER(AuditEvent.actor).contains(value)
+                           | fn.LOWER(AuditEvent.login).contains(value))
 
 
-def parse_audit_criteria(args) -> AuditCriteria:
-    raw = {k: (args.get(k) or "").strip() for k in ("enterprise", "person", "action", "date_from", "date_to")}
-    errors = []
-    enterprise_id = None
-    if raw["enterprise"]:
-        if raw["enterprise"].isdigit():
-            enterprise_id = int(raw["enterprise"])
-        else:
-            errors.append("企业选择无效。")
-    date_from = _date(raw["date_from"], "起始日期", errors)
-    date_to = _date(raw["date_to"], "结束日期", errors)
-    if date_from and date_to and date_from > date_to:
-        errors.append("起始日期不能晚于结束日期。")
-    page = args.get("page", "1")
-    page = int(page) if str(page).isdigit() and int(page) > 0 else 1
-    return AuditCriteria(enterprise_id=enterprise_id, person=raw["person"][:100], action=raw["action"][:64],
-                         date_from=date_from, date_to=date_to, page=page, raw=raw, errors=errors)
+# The 审计日志's 查询区, parsed like every other one (`coo.services.listquery`).
+AUDIT_FIELDS = (
+    EnterpriseId("enterprise", "企业"),
+    Person("person", "人员"),
+    Text("action", "操作", column=AuditEvent.action),
+    DateRange("date", "操作日期", column=AuditEvent.at, captions=("起始日期", "结束日期")),
+)
+AUDIT_SORTS = (Sort("at", "时间", (AuditEvent.at, AuditEvent.id)),)
 
 
-def _utc_start(day: datetime.date) -> datetime.datetime:
-    """The UTC instant a local (China) day starts."""
-    local = datetime.datetime.combine(day, datetime.time()).replace(tzinfo=clock.CST)
-    return local.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+def parse_audit_query(args, enterprise: Enterprise | None = None) -> ListQuery:
+    """The 审计日志 query; on the legal person's page (`enterprise`) there is no 企业 choice."""
+    fields = AUDIT_FIELDS if enterprise is None else AUDIT_FIELDS[1:]
+    return parse_query(args, fields, AUDIT_SORTS, default_sort="-at")
 
 
-def audit_events(criteria: AuditCriteria, enterprise: Enterprise | None = None):
-    """Audit events matching the criteria, newest first. With `enterprise`, only that
-    enterprise's events, whatever the criteria say."""
+def audit_events(q: ListQuery, enterprise: Enterprise | None = None):
+    """Audit events matching the query, newest first. With `enterprise`, only that
+    enterprise's events, whatever the query says."""
     query = AuditEvent.select(AuditEvent, Enterprise).join(Enterprise, join_type=JOIN.LEFT_OUTER,
                                                             on=(AuditEvent.enterprise == Enterprise.id))
     if enterprise is not None:
         query = query.where(AuditEvent.enterprise == enterprise)
-    elif criteria.enterprise_id is not None:
-        query = query.where(AuditEvent.enterprise == criteria.enterprise_id)
-    if criteria.person:
-        needle = criteria.person.lower()
-        query = query.where(fn.LOWER(AuditEvent.actor).contains(needle)
-                            | fn.LOWER(AuditEvent.login).contains(needle))
-    if criteria.action:
-        query = query.where(AuditEvent.action == criteria.action)
-    if criteria.date_from:
-        query = query.where(AuditEvent.at >= _utc_start(criteria.date_from))
-    if criteria.date_to:
-        query = query.where(AuditEvent.at < _utc_start(criteria.date_to + datetime.timedelta(days=1)))
-    return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-
-
-@dataclass
-class Page:
-    items: list
-    page: int
-    pages: int
-    total: int
-
-
-def paginate(query, page: int, size: int | None = None) -> Page:
-    size = size or current_app.config["PAGE_SIZE"]
-    total = query.count()
-    pages = max(1, -(-total // size))
-    page = min(max(1, page), pages)
-    return Page(items=list(query.paginate(page, size)), page=page, pages=pages, total=total)
+    return q.order(q.filter(query, skip=("enterprise",) if enterprise is not None else ()))
 
 
 def audit_actions(enterprise: Enterprise | None = None) -> list[tuple[str, str]]:

@@ -31,6 +31,7 @@ from coo.db import lock_rows, write_transaction
 from coo.models import (
     Certificate, CustomsExchange, PrintControl, PrintJob, database,
 )
+from coo.params import parse_int
 from coo.queue import redis
 from coo.security import new_token, token_digest
 from coo.services import audit, printwake, rules, sweep
@@ -71,8 +72,8 @@ def confirm_words(number: str) -> str:
 def parse_version(text: str) -> tuple:
     parts = []
     for piece in (text or "").strip().split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        parts.append(int(digits) if digits else 0)
+        digits = "".join(ch for ch in piece if ch in "0123456789")   # not isdigit(): '²'
+        parts.append(parse_int(digits[:9]) or 0)
     return tuple(parts) or (0,)
 
 
@@ -237,17 +238,6 @@ def open_job_status_column(certificate_id):
 class CreateResult:
     jobs: list = field(default_factory=list)
     errors: list = field(default_factory=list)
-
-
-def parse_ids(values) -> list[int] | None:
-    ids = []
-    for value in values:
-        value = (value or "").strip()
-        if not value.isdigit():
-            return None
-        if int(value) not in ids:
-            ids.append(int(value))
-    return ids
 
 
 def create_jobs(view, ids: list[int], kind, who: str) -> CreateResult:

@@ -19,6 +19,7 @@ from coo import enums, scan, storage
 from coo.clock import today_local, utcnow
 from coo.db import write_transaction
 from coo.models import Authorisation, Card, Operator, Seal, Signature
+from coo.params import parse_date, parse_id
 from coo.services import audit
 from coo.services.accounts import verify_legal_person_pin
 
@@ -165,15 +166,17 @@ def signatures_of(enterprise):
 
 
 def seal_or_404(enterprise, seal_id) -> Seal:
-    seal = seals_of(enterprise).where(Seal.id == seal_id).first() if str(seal_id).isdigit() else None
+    seal_id = parse_id(seal_id)
+    seal = seals_of(enterprise).where(Seal.id == seal_id).first() if seal_id is not None else None
     if seal is None:
         abort(404)
     return seal
 
 
 def signature_or_404(enterprise, signature_id) -> Signature:
+    signature_id = parse_id(signature_id)
     row = (signatures_of(enterprise).where(Signature.id == signature_id).first()
-           if str(signature_id).isdigit() else None)
+           if signature_id is not None else None)
     if row is None:
         abort(404)
     return row
@@ -209,11 +212,10 @@ def _date(value, label, errors, key):
     if not value:
         errors[key] = f"请选择{label}。"
         return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        errors[key] = f"{label}格式应为 年-月-日（例如 2026-01-31）。"
-        return None
+    day, error = parse_date(value)
+    if error:
+        errors[key] = f"{label}：{error}"
+    return day
 
 
 def _name(value, label, errors):
@@ -238,8 +240,7 @@ def check_seal_form(enterprise, form: dict, seal: Seal | None = None):
     errors = {}
     values = {}
     holders = {card.holder_id: card for card in card_holders(enterprise)}
-    owner_id = str(form.get("owner_id") or "")
-    card = holders.get(int(owner_id)) if owner_id.isdigit() else None
+    card = holders.get(parse_id(form.get("owner_id")))
     if card is None:
         errors["owner_id"] = "请选择印章操作员（绑卡的法人或操作员）。"
     values["owner"] = card.holder if card else None
@@ -266,8 +267,7 @@ def check_seal_form(enterprise, form: dict, seal: Seal | None = None):
 def check_signature_form(enterprise, form: dict):
     errors = {}
     people = {p.id: p for p in declarants(enterprise)}
-    declarant_id = str(form.get("declarant_id") or "")
-    person = people.get(int(declarant_id)) if declarant_id.isdigit() else None
+    person = people.get(parse_id(form.get("declarant_id")))
     if person is None:
         errors["declarant_id"] = ("请选择签名申报员名称。如果下拉列表中没有该申报员，请点击右上角的公司名称进入"
                                   "管理员账号信息管理，在我的操作员中新增无卡操作员。")

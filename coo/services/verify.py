@@ -22,7 +22,8 @@ def lookup(number: str, code: str):
                    & Certificate.verification_published_at.is_null(False))
             .first()) if number else None
     # The code is always compared, so a known number costs the same as an unknown one.
-    matches = hmac.compare_digest(verification_code(number or "-"), code)
+    # Bytes: compare_digest refuses non-ASCII str (`code=中`).
+    matches = hmac.compare_digest(verification_code(number or "-").encode(), code.encode())
     return cert if cert is not None and matches else None
 
 

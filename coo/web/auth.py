@@ -41,7 +41,8 @@ def _finish_login(result, method, form):
 def login_card():
     form = {"card_number": request.form.get("card_number", "").strip()}
     result = accounts.login_with_card(form["card_number"], request.form.get("pin", ""),
-                                      current_app.config["LOGIN_MAX_FAILURES"])
+                                      current_app.config["LOGIN_MAX_FAILURES"],
+                                      accounts.LoginThrottle.from_config(current_app.config))
     return _finish_login(result, "card", form)
 
 
@@ -49,7 +50,8 @@ def login_card():
 def login_password():
     form = {"username": request.form.get("username", "").strip()}
     result = accounts.login_with_password(form["username"], request.form.get("password", ""),
-                                          current_app.config["LOGIN_MAX_FAILURES"])
+                                          current_app.config["LOGIN_MAX_FAILURES"],
+                                          accounts.LoginThrottle.from_config(current_app.config))
     return _finish_login(result, "password", form)
 
 

@@ -186,9 +186,9 @@ def _rows(view, page, print_url):
     make_copy_url = id_url(COPY_ENDPOINT)
     jobs_url = static_url(JOBS_ENDPOINT)
     form = {"print_url": _e(print_url), "token": _e(generate_csrf())}
-    ctx = rules.context(view, page.rows)
+    ctx = rules.context(view, page.items)
     rows = []
-    for index, cert in enumerate(page.rows, page.first_index):
+    for index, cert in enumerate(page.items, page.first):
         allowed = rules.buttons(cert, ctx)
         copy_url = make_copy_url(cert.id) if allowed.preview_copy else None
         html = _row_html(cert, allowed, copy_url, job_label(cert.job_status), index, print_url, jobs_url)
@@ -203,7 +203,7 @@ def _render_list(q, status=200):
     if q.ok:
         page = certificates.list_page(view, q)
         number = q.value("number")
-        if number and (not page.rows or not rules.allows(page.rows[0], view, rules.Action.PRINT_ORIGINAL)):
+        if number and (not page.items or not rules.allows(page.items[0], view, rules.Action.PRINT_ORIGINAL)):
             diagnosis = certificates.why_not(view, number, q)
     print_url = static_url(PRINT_ENDPOINT)
     rows = _rows(view, page, print_url) if page else []

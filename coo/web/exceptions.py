@@ -4,6 +4,7 @@ from flask_login import current_user
 from htmx_flask import request
 
 from coo import enums
+from coo.params import parse_id
 from coo.services import exceptions as service
 from coo.services.access import certificate_or_404, current_view
 from coo.services.accounts import enterprise_required
@@ -48,23 +49,23 @@ def _dialog(cert, values=None, errors=None, status=200):
 @enterprise_required
 def apply_form():
     """异常申请 dialog for the chosen certificate (a page of its own without JavaScript)."""
-    certificate_id = request.args.get("certificate", "")
-    if not certificate_id.isdigit():
+    certificate_id = parse_id(request.args.get("certificate"))
+    if certificate_id is None:
         flash("请先勾选一条已打印的证书，再点击异常申请。", "error")
         return see_other(url_for("exceptions.index"))
-    return _dialog(certificate_or_404(current_view(), int(certificate_id)))
+    return _dialog(certificate_or_404(current_view(), certificate_id))
 
 
 @bp.post("/apply")
 @enterprise_required
 def apply():
-    certificate_id = request.form.get("certificate", "")
-    if not certificate_id.isdigit():
+    certificate_id = parse_id(request.form.get("certificate"))
+    if certificate_id is None:
         abort(404)
     view = current_view()
-    outcome = service.apply(view, int(certificate_id), request.form, current_user.display_name)
+    outcome = service.apply(view, certificate_id, request.form, current_user.display_name)
     if outcome.errors:
-        cert = certificate_or_404(view, int(certificate_id))
+        cert = certificate_or_404(view, certificate_id)
         values = {"reason": request.form.get("reason", ""), "details": request.form.get("details", "")}
         return _dialog(cert, values, outcome.errors, status=422)
     flash(service.SUBMITTED, "ok")

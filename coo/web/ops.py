@@ -5,13 +5,16 @@ from urllib.parse import urlsplit
 
 import rq_dashboard
 from flask import Blueprint, abort, current_app, flash, jsonify, url_for
+from redis.exceptions import ResponseError
+from rq.exceptions import NoSuchJobError
 from htmx_flask import request
 from flask_login import current_user
 
 from coo import csrf
 from coo.queue import QUEUES
 from coo.models import Enterprise
-from coo.services import ops as ops_service
+from coo.services import ops as ops_service, paging
+from coo.services.paging import paginate
 from coo.services.accounts import ops_required
 from coo.web.htmx import render, see_other
 
@@ -56,6 +59,15 @@ def _queue_exists(name: str) -> bool:
 def _dashboard_csp(response):
     response.headers["Content-Security-Policy"] = DASHBOARD_CSP
     return response
+
+
+@rq_dashboard.blueprint.errorhandler(NoSuchJobError)
+@rq_dashboard.blueprint.errorhandler(ValueError)
+@rq_dashboard.blueprint.errorhandler(ResponseError)
+def _dashboard_not_found(error):
+    """rq-dashboard raises on a job, queue or page argument that names nothing (`Job.fetch` of
+    an unknown or malformed id, `int()` of a page, a queue key that does not exist): 404."""
+    return render("errors/error.html", code=404, message="页面或数据不存在。", status=404)
 
 
 def init_app(app):
@@ -116,15 +128,13 @@ def audit():
 
 def render_audit(enterprise):
     """The audit page (or its results fragment for htmx); `enterprise` fixes the scope."""
-    criteria = ops_service.parse_audit_criteria(request.args)
-    if criteria.errors:
-        page = ops_service.Page(items=[], page=1, pages=1, total=0)
-        status = 422
+    q = ops_service.parse_audit_query(request.args, enterprise)
+    if q.ok:
+        page = paginate(ops_service.audit_events(q, enterprise=enterprise), q.page)
     else:
-        page = ops_service.paginate(ops_service.audit_events(criteria, enterprise=enterprise), criteria.page)
-        status = 200
+        page = paging.empty()
     enterprises = [] if enterprise is not None else Enterprise.select().order_by(Enterprise.name_zh)
-    return render("ops/audit.html", "results", status=status, criteria=criteria, page=page,
+    return render("ops/audit.html", "results", status=200 if q.ok else 422, q=q, page=page,
                   scope_enterprise=enterprise, enterprises=enterprises,
                   actions=ops_service.audit_actions(enterprise), action_label=ops_service.action_label,
                   endpoint=request.endpoint)

@@ -17,6 +17,7 @@ from flask import (
 from flask_login import current_user
 
 from coo import csrf, enums, storage
+from coo.params import parse_ids, parse_seconds
 from coo.services import printing, rules
 from coo.services.access import certificate_or_404, current_view, visible_certificates
 from coo.services.accounts import enterprise_required
@@ -161,7 +162,7 @@ def _rows(view, ids):
 def create_jobs():
     view = current_view()
     kind = enums.PrintKind.parse(request.form.get("kind", ""))
-    ids = printing.parse_ids(request.form.getlist("ids"))
+    ids = parse_ids(request.form.getlist("ids"))
     if ids is None:
         abort(404)
     errors = []
@@ -192,7 +193,7 @@ def create_jobs():
 @enterprise_required
 def jobs():
     """The print dialog as a page (without JavaScript: reload it to see the progress)."""
-    ids = printing.parse_ids(request.args.getlist("ids"))
+    ids = parse_ids(request.args.getlist("ids"))
     if not ids:
         abort(404)
     return render("printing/jobs.html", block="dialog", control=printing.control_status(current_view().own),
@@ -281,10 +282,10 @@ def api_heartbeat():
 @api.get("/jobs/next")
 @token_required
 def api_next_job():
-    try:
-        wait = float(request.args.get("wait", 0))
-    except ValueError:
-        wait = 0.0
+    wait = parse_seconds(request.args.get("wait"), default=0.0, high=86400)
+    if wait is None:
+        return jsonify({"status": "refused", "error": "bad_wait",
+                        "message": "wait 应为 0 至 86400 之间的秒数 / wait must be a number of seconds"}), 422
     job = printing.wait_for_job(g.print_control, wait)
     if job is None:
         return Response(status=204)

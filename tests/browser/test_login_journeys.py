@@ -78,7 +78,7 @@ def test_a_wrong_pin_is_told_in_place(journey, demo, rq_worker):
     page = journey.page
     card_login(journey, "8800000000002", "12345678")
     alert = page.locator("#card-form").get_by_role("alert")
-    expect(alert).to_have_text("卡号或卡密码错误。再错误4次该卡将被锁定。")
+    expect(alert).to_have_text("卡号或卡密码错误。连续5次卡密码错误该卡将被锁定。")
     # htmx swapped only the card form: the card number stays as typed, the page did not reload.
     expect(page.locator("#card-form").get_by_label("卡号")).to_have_value("8800000000002")
     expect(page).to_have_url(journey.base_url + "/login")
