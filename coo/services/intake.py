@@ -14,6 +14,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from peewee import IntegrityError
 from redis.exceptions import RedisError
@@ -33,7 +34,18 @@ MAX_GOODS = 50
 # Fields a record must have (kept equal to "required" in docs/certificate.schema.json by a test).
 REQUIRED = ("number", "type", "invoice_number", "exporter_uscc", "applicant_uscc", "exporter_text",
             "consignee_text", "importing_country", "issue_date", "issuing_office", "approved_at", "goods")
-TEXT_LIMITS = {"invoice_number": 64, "importing_country": 64, "issuing_office": 100, "creator": 64}
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "certificate.schema.json"
+
+
+def _limits(properties) -> dict:
+    return {name: spec["maxLength"] for name, spec in properties.items() if "maxLength" in spec}
+
+
+# The longest text customs may send per field: the schema's maxLength (one source; the layout is
+# proven to print every field whole at these lengths, tests/test_layout_fidelity.py).
+_SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+TEXT_LIMITS = _limits(_SCHEMA["properties"])
+GOODS_TEXT_LIMITS = _limits(_SCHEMA["properties"]["goods"]["items"]["properties"])
 
 
 class IntakeError(Exception):
@@ -54,7 +66,7 @@ class ImportReport:
     rejected: list = field(default_factory=list)   # (index, number, [reasons])
 
 
-def _text(record, name, errors, required=True, label=""):
+def _text(record, name, errors, required=True, label="", limits=None):
     value = record.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -64,7 +76,7 @@ def _text(record, name, errors, required=True, label=""):
         errors.append(f"{name}：{label}必须是文本")
         return ""
     value = value.strip()
-    limit = TEXT_LIMITS.get(name)
+    limit = (TEXT_LIMITS if limits is None else limits).get(name)
     if limit and len(value) > limit:
         errors.append(f"{name}：{label}不能超过{limit}个字符")
     return value
@@ -145,12 +157,15 @@ def _goods(record, errors):
         elif line_no in seen:
             line_errors.append(f"{where}.line_no：项号 {line_no} 重复")
         seen.add(line_no)
-        description = _text(item, "description", line_errors, label="货物描述")
+        description = _text(item, "description", line_errors, label="货物描述", limits=GOODS_TEXT_LIMITS)
+        marks = _text(item, "marks", line_errors, required=False, label="唛头", limits=GOODS_TEXT_LIMITS)
+        invoice_ref = _text(item, "invoice_ref", line_errors, required=False, label="发票号",
+                            limits=GOODS_TEXT_LIMITS)
         hs_code = _text(item, "hs_code", line_errors, label="HS编码")
         if hs_code and not HS_RE.match(hs_code):
             line_errors.append(f"hs_code：HS编码 {hs_code} 格式错误（4至10位数字，如 6109.10）")
-        quantity = _text(item, "quantity", line_errors, label="数量")
-        criterion = _text(item, "origin_criterion", line_errors, label="原产地标准")
+        quantity = _text(item, "quantity", line_errors, label="数量", limits=GOODS_TEXT_LIMITS)
+        criterion = _text(item, "origin_criterion", line_errors, label="原产地标准", limits=GOODS_TEXT_LIMITS)
         fob = item.get("fob_value")
         if fob is not None:
             try:
@@ -164,9 +179,9 @@ def _goods(record, errors):
         if not isinstance(currency, str) or not CURRENCY_RE.match(currency):
             line_errors.append(f"currency：币种 {currency} 无效（3位大写字母，如 USD）")
         errors.extend(e if e.startswith(where) else f"{where}.{e}" for e in line_errors)
-        lines.append(dict(line_no=line_no, marks=str(item.get("marks") or ""), description=description,
+        lines.append(dict(line_no=line_no, marks=marks, description=description,
                           hs_code=hs_code, quantity=quantity, origin_criterion=criterion,
-                          fob_value=fob, currency=currency, invoice_ref=str(item.get("invoice_ref") or "")))
+                          fob_value=fob, currency=currency, invoice_ref=invoice_ref))
     return lines
 
 
