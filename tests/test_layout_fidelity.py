@@ -29,6 +29,7 @@ from pypdf.generic import ContentStream
 from customs_helpers import forget_demo_authorisations
 from coo import enums
 from coo.clock import utcnow
+from coo.customs import offices, visa
 from coo.models import Certificate, Enterprise
 from coo.services import demo_layouts, intake, layouts
 
@@ -47,8 +48,8 @@ TYPES = {"E": "INDONESIA", "C": "UNITED STATES OF AMERICA", "A": "AUSTRALIA", "K
          "F": "CHILE", "N": "NEW ZEALAND", "X": "SINGAPORE", "B": "INDIA", "PR": "GERMANY",
          "TR": "UNITED KINGDOM", "RC": "JAPAN", "BR": "JAPAN"}
 # The approved fields each form has a box for (Form E, the general CO, processing and re-export
-# certificates have no producer box).
-NO_PRODUCER = {"E", "C", "PR", "TR"}
+# certificates, China-Singapore and APTA have no producer box).
+NO_PRODUCER = {"E", "C", "PR", "TR", "X", "B"}
 
 
 def _word(tag: str, length: int = 60) -> str:
@@ -83,7 +84,7 @@ def adversarial_record(code: str, exporter, sequence: int) -> dict:
             "description": _text_at(GOODS["description"]["maxLength"], f"DS{n:02d}", lines=3),
             "hs_code": "6109.10.00",
             "quantity": _word(f"Q{n:02d}", GOODS["quantity"]["maxLength"]),
-            "origin_criterion": "WO" if code not in ("PR", "TR") else "PE",
+            "origin_criterion": {"TR": "JAPAN", "PR": "ASSEMBLY OF IMPORTED PARTS", "B": "A"}.get(code, "WO"),
             "fob_value": "123456789.99", "currency": "USD",
             "invoice_ref": _word(f"IR{n:02d}", GOODS["invoice_ref"]["maxLength"]),
         })
@@ -104,15 +105,18 @@ def adversarial_record(code: str, exporter, sequence: int) -> dict:
         "issue_date": today.isoformat(), "issuing_office": "宁波海关",
         "approved_at": utcnow().replace(tzinfo=datetime.timezone.utc).isoformat(timespec="seconds"),
         "goods": goods,
+        "certification": visa.certification_for(offices.find("宁波海关")),
+        **({"original_certificate_number": _word("ORIG", TOP["original_certificate_number"]["maxLength"]),
+            "original_certificate_date": today.isoformat()} if code == "BR" else {}),
     }
 
 
 def approved_words(record: dict, code: str) -> list[str]:
     fields = ["exporter_text", "consignee_text", "transport_text", "remarks", "importing_country",
-              "invoice_number"]
+              "invoice_number"] + (["original_certificate_number"] if code == "BR" else [])
     if code not in NO_PRODUCER:
         fields.append("producer_text")
-    words = [w for f in fields for w in record[f].split()]
+    words = [w for f in fields for w in record[f].split()] + [record["certification"]["officer_name"]]
     for line in record["goods"]:
         cells = ["marks", "description", "hs_code", "quantity", "invoice_ref"]
         if code != "C":                       # the general CO has no origin criterion column
@@ -261,7 +265,11 @@ def test_every_approved_word_is_printed_whole_and_visible(app, authorised_export
         assert "SEE ATTACHED SHEET" in everything and "ATTACHED SHEET" in " ".join(w[4] for w in pages[2])
         last = " ".join(w[4] for w in pages[-1])
         assert "Declaration" in last and "Certification" in last, "the attached sheet ends with both references"
-        assert len(images[0]) >= 2 and len(images[-1]) >= 2, "seal and signature on the front and the attached sheet"
+        # the exporter's seal and signature, the customs visa seal and the officer's signature, at
+        # their real size, on the front and on the attached sheet
+        for page in (images[0], images[-1]):
+            sizes = sorted((round((r[2] - r[0]) / MM), round((r[3] - r[1]) / MM)) for r in page)
+            assert sizes == [(30, 11), (32, 14), (38, 38), (40, 40)], sizes
 
 
 def test_a_field_that_cannot_be_printed_whole_fails_the_layout_with_a_reason(app, authorised_exporter):

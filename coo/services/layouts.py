@@ -31,6 +31,7 @@ from coo.customs import offices
 from coo.clock import utcnow
 from coo.models import Authorisation, Certificate, GoodsLine, database
 from coo.security import verification_code, verification_url
+from coo.services import forms
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ FAMILIES = {"E": "form_e", "RCEP": "rcep", "C": "general", "FTA": "fta", "PR": "
 QR_MODULE_MM = 0.6          # version 5 (37 modules) → 22 mm symbol, 27 mm with the quiet zone
 # The reasons a certificate gets no layout (shown as layout_error, and by 证书打印's diagnosis).
 NOT_SELF_PRINT_TYPE = "该证书类别不支持自助打印，请到海关领取纸质证书。"
+NO_CUSTOMS_CERTIFICATION = ("海关审批信息中没有签证机构的电子签证印章和签证官签名，证书不能自助打印：请联系签证机构重新下发，"
+                            "或到签证机构打印。")
 NO_AUTHORISATION = "出口商尚无成功的印章签名授权，证书不能自助打印：请法人先在「授权管理 → 印章签名授权」完成授权。"
 APPROVED_BEFORE_AUTHORISATION = ("证书审核通过时间（{approved}）早于出口商印章签名授权成功时间（{authorised}），"
                                  "按原方式打印，不能自助打印。")
@@ -101,7 +104,9 @@ def layout_key(cert: Certificate, auth: Authorisation) -> str:
             "number", "cert_type_id", "invoice_number", "invoice_date", "exporter_text",
             "consignee_text", "producer_text", "importing_country", "transport_text",
             "departure_date", "remarks", "issue_date", "issuing_office", "third_party_invoicing",
-            "exhibition", "back_to_back")},
+            "exhibition", "back_to_back", "visa_officer_name", "visa_seal_path", "visa_seal_width_mm",
+            "visa_seal_height_mm", "visa_signature_path", "visa_signature_width_mm",
+            "visa_signature_height_mm", "original_certificate_number", "original_certificate_date")},
         "goods": [{f: getattr(g, f) for f in (
             "line_no", "marks", "description", "hs_code", "quantity", "origin_criterion",
             "fob_value", "currency", "invoice_ref")} for g in _goods(cert)],
@@ -263,6 +268,8 @@ def _render_pair(cert, auth) -> tuple[bytes, bytes]:
     What still cannot be printed whole raises LayoutUnavailable: no layout, no original."""
     template = current_app.jinja_env.get_template(template_name(cert))
     context = layout_context(cert, auth)
+    if not (context["visa"]["seal"] and context["visa"]["officer_signature"] and context["visa"]["officer_name"]):
+        raise LayoutUnavailable(NO_CUSTOMS_CERTIFICATION)
     all_goods = context["goods"]
     fits: dict[str, Fit] = {}
     on_front = None                    # goods lines kept on the front once they did not all fit
@@ -349,9 +356,14 @@ def approved_fields(cert) -> dict:
     transport = cert.transport_text or ""
     if cert.departure_date:
         transport = f"{transport}\nDEPARTURE DATE: {_date_en(cert.departure_date)}".lstrip("\n")
+    remarks = cert.remarks or ""
+    if cert.cert_type.code == "BR" or cert.original_certificate_number:
+        original = (f"BACK-TO-BACK CO. ORIGINAL CERTIFICATE NO. {cert.original_certificate_number or 'N/A'}"
+                    f"{' DATED ' + _date_en(cert.original_certificate_date) if cert.original_certificate_date else ''}")
+        remarks = f"{original}\n{remarks}" if remarks else original
     return {"exporter_text": cert.exporter_text, "consignee_text": cert.consignee_text,
             "producer_text": cert.producer_text, "transport": transport,
-            "importing_country": cert.importing_country, "remarks": cert.remarks}
+            "importing_country": cert.importing_country, "remarks": remarks}
 
 
 def _image(relative, width_mm, height_mm):
@@ -363,12 +375,10 @@ def _image(relative, width_mm, height_mm):
 def visa_of(cert) -> dict:
     """The issuing authority's certification customs sent with the approval: the office's visa
     seal and the authorised officer's name and signature (images stored with the certificate)."""
-    return {"officer_name": getattr(cert, "visa_officer_name", "") or "",
-            "seal": _image(getattr(cert, "visa_seal_path", ""), getattr(cert, "visa_seal_width_mm", 0),
-                           getattr(cert, "visa_seal_height_mm", 0)),
-            "officer_signature": _image(getattr(cert, "visa_signature_path", ""),
-                                        getattr(cert, "visa_signature_width_mm", 0),
-                                        getattr(cert, "visa_signature_height_mm", 0))}
+    return {"officer_name": cert.visa_officer_name,
+            "seal": _image(cert.visa_seal_path, cert.visa_seal_width_mm, cert.visa_seal_height_mm),
+            "officer_signature": _image(cert.visa_signature_path, cert.visa_signature_width_mm,
+                                        cert.visa_signature_height_mm)}
 
 
 def layout_context(cert, auth) -> dict:
@@ -396,6 +406,7 @@ def layout_context(cert, auth) -> dict:
                       "width_mm": float(signature.width_mm), "height_mm": float(signature.height_mm),
                       "name": signature.declarant.name},
         "office": offices.for_name(cert.issuing_office),
+        "form": forms.form_for(cert.cert_type) if cert.cert_type.form_family == "FTA" else None,
         "visa": visa_of(cert),
         "flags": {"retroactive": retroactive,
                   "back_to_back": cert.back_to_back or cert.cert_type.code == "BR",

@@ -4,6 +4,7 @@ the portal confirms nothing about a certificate without its code. Every inquiry 
 import hmac
 
 from coo import enums
+from coo.customs import offices
 from coo.models import Certificate
 from coo.security import verification_code
 from coo.services import audit
@@ -29,3 +30,8 @@ def lookup(number: str, code: str):
 def log_inquiry(number: str, cert):
     audit.record("verify_inquiry", normalise(number), "found" if cert else "not found",
                  enterprise=cert.exporter if cert else None, actor="外方")
+
+
+def office_of(cert):
+    """The issuing office, in Chinese and English (the one table of offices)."""
+    return offices.for_name(cert.issuing_office)
