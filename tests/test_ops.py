@@ -157,3 +157,24 @@ def test_healthz_is_503_when_redis_is_down_and_tells_no_secrets(app, client):
 def test_healthz_needs_no_login_and_no_csrf(app, client):
     assert client.get("/healthz").status_code in (200, 503)
     assert client.get("/healthz").mimetype == "application/json"
+
+
+def test_ops_sees_the_layouts_that_failed_and_why(app, client, ops):
+    """A certificate whose approved text cannot be printed whole gets no layout (生成失败): the
+    ops page lists it with the reason."""
+    from coo.models import Certificate, CertificateType
+    from coo.services import demo_layouts, layouts
+    from customs_helpers import forget_demo_authorisations
+    forget_demo_authorisations()
+    with app.app_context():
+        exporter = Enterprise.get(Enterprise.customs_code == HUADONG)
+        demo_layouts.authorise(exporter, receipt_at=utcnow() - datetime.timedelta(days=200))
+        cert = (Certificate.select().join(CertificateType)
+                .where((CertificateType.code == "E") & (Certificate.exporter == exporter)
+                       & (Certificate.approved_at > utcnow() - datetime.timedelta(days=180)))
+                .order_by(Certificate.id).first())
+        Certificate.update(importing_country=" ".join(["INDONESIA" * 6] * 14)).where(Certificate.id == cert.id).execute()
+        assert layouts.run(cert.id) == "failed"
+    html = client.get("/ops/").get_data(as_text=True)
+    section = html.split("版式生成失败", 1)[1]
+    assert cert.number in section and "生成失败" in section and "Box 11" in section and "6.5 pt" in section

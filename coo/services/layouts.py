@@ -174,6 +174,13 @@ def _outdated_query(exporter, auth_id):
             .order_by(C.id))
 
 
+def failed_layouts(limit: int = 50):
+    """Certificates whose layout is 生成失败 (an approved field cannot be printed whole), newest
+    first, for the ops page: the reason is `layout_error`."""
+    return (Certificate.select().where(Certificate.layout_status == enums.LayoutStatus.FAILED)
+            .order_by(Certificate.layout_updated_at.desc(), Certificate.id.desc()).limit(limit))
+
+
 # --- the state machine (run by jobs.layouts.render_certificate) -----------------------------------
 
 def run(certificate_id: int) -> str:
