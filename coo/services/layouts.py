@@ -561,7 +561,7 @@ def field_overflows(document, tolerance_px: float = 0.5) -> list[Overflow]:
 def _walk_fits(box, parent, found, tolerance_px):
     element = getattr(box, "element", None)
     key = element.get("data-fit") if element is not None and getattr(box, "element_tag", "") == "div" else None
-    if key and parent is not None and hasattr(box, "children") and type(box).__name__ == "BlockBox":
+    if key and parent is not None and type(box).__name__ in ("BlockBox", "InlineBlockBox"):
         limit = parent.content_box_y() + parent.height
         top = box.content_box_y()
         needed = box.height
@@ -578,5 +578,8 @@ def _walk_fits(box, parent, found, tolerance_px):
                               if "ln" in (c.element.get("class") or "").split() and "see" not in (c.element.get("class") or "")],
                 fixed="fixed" in (element.get("class") or "").split())
         return
+    # The box a field sits in is its nearest block ancestor (the sign boxes' text is an inline
+    # block, inside a line, inside the fixed block).
+    container = box if type(box).__name__ in ("BlockBox", "PageBox") else parent
     for child in getattr(box, "children", ()):
-        _walk_fits(child, box, found, tolerance_px)
+        _walk_fits(child, container, found, tolerance_px)
