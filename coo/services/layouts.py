@@ -40,8 +40,9 @@ LAYOUT_VERSION = 2
 FONT_STEPS_PT = (7.5, 7.0, 6.5)     # the smaller sizes an approved field may step down to ...
 MIN_FONT_PT = 6.5                   # ... never below what a customs officer reads at arm's length
 MAX_RENDERS = 5                     # measured once; only what does not fit is laid out again
-FAMILIES = {"E": "form_e", "RCEP": "rcep", "C": "general", "FTA": "fta", "PR": "processing",
-            "TR": "reexport"}
+# Form E and RCEP have templates of their own; every other form is data (coo/services/forms.py)
+# laid out by layouts/form.html.
+FAMILIES = {"E": "form_e", "RCEP": "rcep"}
 QR_MODULE_MM = 0.6          # version 5 (37 modules) → 22 mm symbol, 27 mm with the quiet zone
 # The reasons a certificate gets no layout (shown as layout_error, and by 证书打印's diagnosis).
 NOT_SELF_PRINT_TYPE = "该证书类别不支持自助打印，请到海关领取纸质证书。"
@@ -351,7 +352,7 @@ def _goods(cert):
 
 
 def template_name(cert) -> str:
-    return f"layouts/{FAMILIES.get(cert.cert_type.form_family, 'general')}.html"
+    return f"layouts/{FAMILIES.get(cert.cert_type.form_family, 'form')}.html"
 
 
 def _date_en(value) -> str:
@@ -394,6 +395,7 @@ def layout_context(cert, auth) -> dict:
     import segno
     qr = segno.make(url, error="m", micro=False)
     retroactive = bool(cert.departure_date and cert.issue_date > cert.departure_date)
+    columns = forms.goods_columns(cert.cert_type)
     return {
         "cert": cert,
         "ctype": cert.cert_type,
@@ -413,7 +415,10 @@ def layout_context(cert, auth) -> dict:
                       "width_mm": float(signature.width_mm), "height_mm": float(signature.height_mm),
                       "name": signature.declarant.name},
         "office": offices.for_name(cert.issuing_office),
-        "form": forms.form_for(cert.cert_type) if cert.cert_type.form_family == "FTA" else None,
+        "form": None if cert.cert_type.form_family in FAMILIES else forms.form_for(cert.cert_type),
+        "columns": columns,
+        "widths": [c[2] for c in columns],
+        "description_column": next(i for i, c in enumerate(columns) if c[3] in forms.DESCRIPTION_CELLS),
         "visa": visa_of(cert),
         "flags": {"retroactive": retroactive,
                   "back_to_back": cert.back_to_back or cert.cert_type.code == "BR",
