@@ -74,6 +74,14 @@ class Config:
     SIGNING_KEY_PATH = os.environ.get("COO_SIGNING_KEY", "")
     SIGNING_CERT_PATH = os.environ.get("COO_SIGNING_CERT", "")
     SIGNING_CHAIN_PATH = os.environ.get("COO_SIGNING_CHAIN", "")
+    # The RFC 3161 time-stamping authority of signed originals (PAdES B-T); `make run` starts a
+    # local one (coo/proof/tsa.py). Unset: originals are signed without a timestamp (B-B).
+    TSA_URL = os.environ.get("COO_TSA_URL", "")
+    TSA_TIMEOUT_S = _int("COO_TSA_TIMEOUT_S", 10)
+    # The ECDSA P-256 key of the QR digital seal and the signed record, and the retired ones
+    # still published (coo/proof/keys.py). Unset: a demo key is made under INSTANCE_PATH.
+    VERIFY_KEY_PATH = os.environ.get("COO_VERIFY_KEY", "")
+    VERIFY_RETIRED_KEY_PATHS = os.environ.get("COO_VERIFY_RETIRED_KEYS", "")
 
     # Pending customs exchanges older than this are re-enqueued by the sweep.
     SWEEP_STALE_AFTER_S = _int("SWEEP_STALE_AFTER_S", 120)

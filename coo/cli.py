@@ -91,3 +91,41 @@ def simulator_approve(exporter_code, applicant_code, type_code, country):
     finally:
         database.close()
     click.echo(f"证书 {cert.number} 已审批通过")
+
+
+@coo.command("verify-qr")
+@click.argument("source")
+@click.option("--keys", "keys_file", type=click.Path(exists=True, dir_okay=False),
+              help="A saved key set (/.well-known/coo-keys.json). Default: this installation's keys.")
+@with_appcontext
+def verify_qr(source, keys_file):
+    """Check a certificate's digital-seal QR offline: SOURCE is a PNG/JPEG scan, a PDF, or the
+    QR text itself (COO1:…). Prints the certified data in English and Chinese."""
+    import json
+
+    from coo.proof import keys as keyring
+    from coo.proof import qr as seal_qr
+    from coo.proof.scan import seal_texts
+
+    from pathlib import Path
+    known = (keyring.keys_from_jwks(json.loads(Path(keys_file).read_text(encoding="utf-8")))
+             if keys_file else keyring.published_keys())
+    try:
+        texts = seal_texts(source)
+    except (OSError, RuntimeError) as error:
+        raise click.ClickException(f"无法读取 / cannot read {source}: {error}")
+    if not texts:
+        raise click.ClickException("未找到防伪二维码 / no digital seal (COO1:) found in " + source)
+    failed = False
+    for text in texts:
+        verdict = seal_qr.verify(text, known)
+        if not verdict.valid:
+            failed = True
+            click.echo(f"INVALID 无效: {verdict.reason_en} / {verdict.reason_zh}")
+            continue
+        status = " (retired key 历史密钥)" if verdict.key_status == keyring.RETIRED else ""
+        click.echo(f"VALID 有效: signed by key {verdict.kid}{status}")
+        for en, zh, value in verdict.rows():
+            click.echo(f"  {en} / {zh}: {value}")
+    if failed:
+        raise SystemExit(1)

@@ -74,6 +74,35 @@ def init_app(app):
             database.close()     # back to the pool
 
 
+def write_transaction():
+    """The transaction of every state change (a user's 授权, 是/否, 异常申请, 下载正本, 打印正本,
+    and the jobs' receipts, layouts and archiving).
+
+    On SQLite it takes the write lock first (BEGIN IMMEDIATE): a second tab waits up to the busy
+    timeout for the first to commit, then reads what it wrote. A deferred transaction that read
+    before writing would instead fail at its first write with "database is locked" (its snapshot
+    is stale, so SQLite cannot wait). On PostgreSQL it is an ordinary transaction; lock the row
+    two requests race for with `lock_rows` (or `locked`) as its first statement. Nested in another
+    transaction it is a savepoint of that one."""
+    db = database.obj
+    if isinstance(db, SqliteDatabase):
+        return db.atomic("IMMEDIATE")
+    return db.atomic()
+
+
+def locked(query):
+    """`query` as SELECT ... FOR UPDATE where the database has row locks (PostgreSQL): the rows
+    stay locked until the transaction ends, so a racing request waits and then sees the winner's
+    change. On SQLite the same query unchanged: `write_transaction` already holds the one write lock."""
+    return query.for_update() if database.obj.for_update else query
+
+
+def lock_rows(model, *ids) -> None:
+    """Lock the rows `ids` of `model` for the rest of the transaction (see `locked`)."""
+    if database.obj.for_update and ids:
+        list(locked(model.select(model.id).where(model.id.in_(list(ids))).order_by(model.id)))
+
+
 def is_postgres(db=None) -> bool:
     """Whether `db` (default: the bound database) is PostgreSQL, pooled or not."""
     return isinstance(db if db is not None else database.obj, PostgresqlDatabase)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_REDIS_PORT = int(os.environ.get("COO_LOCAL_REDIS_PORT", 6390))
+# The demo's RFC 3161 time-stamping authority (signed originals are PAdES B-T): coo/proof/tsa.py.
+LOCAL_TSA_PORT = int(os.environ.get("COO_LOCAL_TSA_PORT", 6391))
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -56,6 +58,11 @@ def main():
     if "REDIS_URL" not in env:
         redis_proc = start_local_redis(LOCAL_REDIS_PORT, ROOT / "instance" / "redis")
         env["REDIS_URL"] = f"redis://127.0.0.1:{LOCAL_REDIS_PORT}/0"
+    tsa_proc = None
+    if "COO_TSA_URL" not in env:
+        tsa_proc = subprocess.Popen([sys.executable, "-m", "coo.proof.tsa", "--port", str(LOCAL_TSA_PORT),
+                                     "--dir", str(ROOT / "instance" / "tsa")], cwd=ROOT)
+        env["COO_TSA_URL"] = f"http://127.0.0.1:{LOCAL_TSA_PORT}/"
     bindir = Path(sys.executable).parent
     env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
     flask = [str(bindir / "flask"), "--app", "wsgi", "coo"]
@@ -70,6 +77,9 @@ def main():
             honcho.send_signal(signal.SIGINT)
             honcho.wait()
     finally:
+        if tsa_proc is not None:
+            tsa_proc.terminate()
+            tsa_proc.wait(timeout=10)
         if redis_proc is not None:
             redis_proc.terminate()
             redis_proc.wait(timeout=10)

@@ -44,3 +44,23 @@ def verification_url(certificate_number: str) -> str:
     from flask import current_app
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return f"{base}/verify?" + urlencode({"no": certificate_number, "code": verification_code(certificate_number)})
+
+
+def write_secret_once(path, data: bytes) -> None:
+    """Write a key file once, atomically, readable by its owner only: when two processes make
+    one at the same time, the first to land wins and the other's is dropped, so no process
+    ends up with a key that another process does not have."""
+    import os
+    import tempfile
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.chmod(tmp, 0o600)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
+

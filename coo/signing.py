@@ -9,8 +9,6 @@ does not match its certificate). A receiver checks the signature against that ce
 """
 import datetime
 import io
-import os
-import tempfile
 from pathlib import Path
 
 from cryptography import x509
@@ -23,6 +21,8 @@ from pyhanko.keys.pemder import load_certs_from_pemder_data, load_private_key_fr
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from coo.security import write_secret_once
 
 FIELD_NAME = "COOriginal"
 DEMO_FILE = "demo-signing.pem"
@@ -55,17 +55,7 @@ def _make_demo(path: Path) -> None:
             .sign(key, hashes.SHA256()))
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()) + cert.public_bytes(serialization.Encoding.PEM)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-    os.chmod(tmp, 0o600)
-    try:
-        os.link(tmp, path)        # fails if another process made it first: keep theirs
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(tmp)
+    write_secret_once(path, pem)
 
 
 def signer() -> signers.SimpleSigner:
@@ -100,27 +90,42 @@ def trust_root_pem() -> bytes:
     return data[data.index(b"-----BEGIN CERTIFICATE-----"):]
 
 
+def timestamper():
+    """The RFC 3161 time-stamping authority of `COO_TSA_URL` (PAdES B-T), or None (B-B: the
+    signing time is then only what the signer says; production refuses to start without it)."""
+    url = current_app.config.get("TSA_URL")
+    if not url:
+        return None
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+    return HTTPTimeStamper(url, timeout=current_app.config.get("TSA_TIMEOUT_S", 10))
+
+
 def sign_pdf(data: bytes, *, reason: str, location: str = "") -> bytes:
-    """The PDF with an approval signature over all its bytes.
+    """The PDF certified (DocMDP: no change permitted) in PAdES baseline B-T: a signature
+    timestamp from the TSA, the signer's chain embedded. Any changed byte breaks the signature;
+    any later revision (an annotation, a form fill) breaks the certification.
 
     pyHanko signs through asyncio.run(), which refuses to run inside a thread that already has
     an event loop running (an async server, a Playwright session): then it signs in a thread of
     its own."""
     import asyncio
-    key = signer()      # read in this thread: it needs the app's configuration
+    key, stamper = signer(), timestamper()   # read in this thread: they need the app's configuration
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return _sign(data, reason, location, key)
+        return _sign(data, reason, location, key, stamper)
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(_sign, data, reason, location, key).result()
+        return pool.submit(_sign, data, reason, location, key, stamper).result()
 
 
-def _sign(data: bytes, reason: str, location: str, key) -> bytes:
+def _sign(data: bytes, reason: str, location: str, key, stamper) -> bytes:
+    from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     meta = signers.PdfSignatureMetadata(field_name=FIELD_NAME, reason=reason, location=location,
-                                        md_algorithm="sha256")
-    out = signers.sign_pdf(writer, meta, signer=key,
+                                        md_algorithm="sha256", certify=True,
+                                        docmdp_permissions=MDPPerm.NO_CHANGES,
+                                        subfilter=SigSeedSubFilter.PADES)
+    out = signers.sign_pdf(writer, meta, signer=key, timestamper=stamper,
                            new_field_spec=fields.SigFieldSpec(sig_field_name=FIELD_NAME))
     return out.getvalue()

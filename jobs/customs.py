@@ -24,7 +24,8 @@ from flask import current_app
 from coo import enums
 from coo.clock import utcnow
 from coo.customs import GIVE_UP_KINDS, HANDLERS, GatewayError, Receipt, UnknownReference, gateway
-from coo.models import CustomsExchange, database
+from coo.db import write_transaction
+from coo.models import CustomsExchange
 from coo.queue import enqueue_in
 from jobs import with_app
 
@@ -71,7 +72,7 @@ def _gives_up(exchange) -> bool:
 def _give_up(exchange, error) -> str:
     """失败, with the kind's failed receipt applied in the same transaction (once)."""
     now = utcnow()
-    with database.atomic():
+    with write_transaction():
         changed = _record(exchange.id, S.PENDING, status=S.FAILED, last_error=str(error),
                           completed_at=now, next_poll_at=None)
         if changed:
@@ -94,7 +95,7 @@ def apply_receipt(exchange_id: int, receipt) -> bool:
     response = {"ok": receipt.ok, "message": receipt.message,
                 "at": receipt.at.isoformat() if receipt.at else None, "data": receipt.data}
     now = utcnow()
-    with database.atomic():
+    with write_transaction():
         changed = (CustomsExchange.update(
             status=S.DONE, response_payload=json.dumps(response, ensure_ascii=False),
             completed_at=now, updated_at=now, next_poll_at=None, last_error="")

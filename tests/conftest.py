@@ -77,10 +77,29 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def test_env(redis_url, database_url, tmp_path_factory):
+def tsa(tmp_path_factory):
+    """A real RFC 3161 time-stamping authority in its own process (coo/proof/tsa.py), as
+    `make run` starts one: (its URL, the folder holding the root a validator trusts)."""
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("tsa")
+    proc = subprocess.Popen([sys.executable, "-m", "coo.proof.tsa", "--port", str(port), "--dir", str(folder)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/", folder
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def test_env(redis_url, database_url, tmp_path_factory, tsa):
     """What a worker subprocess needs to act on the same database, Redis and storage."""
     storage = tmp_path_factory.mktemp("storage")
-    return {
+    return {"COO_TSA_URL": tsa[0],
         "COO_CONFIG": "test", "TEST_DATABASE_URL": database_url, "TEST_REDIS_URL": redis_url,
         "REDIS_URL": redis_url, "COO_STORAGE_PATH": str(storage),
         "COO_INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
@@ -94,7 +113,7 @@ def _app(test_env):
     os.environ.update(test_env)
     app = create_app("test", DATABASE_URL=test_env["TEST_DATABASE_URL"],
                      REDIS_URL=test_env["REDIS_URL"], STORAGE_PATH=test_env["COO_STORAGE_PATH"],
-                     RQ_DASHBOARD_REDIS_URL=test_env["REDIS_URL"])
+                     RQ_DASHBOARD_REDIS_URL=test_env["REDIS_URL"], TSA_URL=test_env["COO_TSA_URL"])
     with app.app_context():
         db.migrate()
         database.close()

@@ -132,15 +132,18 @@ def test_copy_preview_is_inline_and_download_is_recorded(app, client, operator):
     assert Certificate.get_by_id(cert.id).download_status == enums.DownloadStatus.PENDING
 
 
-def _trust():
-    return ValidationContext(trust_roots=list(load_certs_from_pemder_data(signing.trust_root_pem())))
+def _trust(tsa):
+    """What a receiver trusts: our signing certificate, and the root of the TSA's timestamps."""
+    return ValidationContext(trust_roots=[*load_certs_from_pemder_data(signing.trust_root_pem()),
+                                          *load_certs_from_pemder_data((tsa[1] / "root.pem").read_bytes())])
 
 
-def _status(data):
-    return validate_pdf_signature(PdfFileReader(io.BytesIO(data)).embedded_signatures[0], _trust())
+def _status(data, tsa):
+    return validate_pdf_signature(PdfFileReader(io.BytesIO(data)).embedded_signatures[0], _trust(tsa),
+                                  ts_validation_context=_trust(tsa))
 
 
-def test_downloaded_original_is_signed_recorded_and_starts_archiving(app, client, operator, artifacts):
+def test_downloaded_original_is_signed_recorded_and_starts_archiving(app, client, operator, artifacts, tsa):
     cert, = downloadable(app)
     response = operator.post(f"/downloads/{cert.id}/original", token_from="/downloads/")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -149,12 +152,12 @@ def test_downloaded_original_is_signed_recorded_and_starts_archiving(app, client
     (artifacts / "download-original-signed.pdf").write_bytes(data)
     assert "ORIGINAL" in PdfReader(io.BytesIO(data)).pages[0].extract_text()
     with app.app_context():
-        status = _status(data)
+        status = _status(data, tsa)
         assert status.intact and status.valid and status.trusted and status.bottom_line
         tampered = bytearray(data)
         at = data.index(b"stream\n") + len(b"stream\n") + 10
         tampered[at] ^= 0x01                     # one bit of the first page's content
-        broken = _status(bytes(tampered))
+        broken = _status(bytes(tampered), tsa)
         assert not broken.intact and not broken.bottom_line
 
     row = Certificate.get_by_id(cert.id)

@@ -30,4 +30,25 @@ def test_changelog_shows_releases_newest_first(client, operator):
     assert [r.title for r in parsed] == ["1.1", "1.0"]
     assert parsed[0].sections == [("新增", ["第二版"])]
     html = client.get("/changelog").get_data(as_text=True)
-    assert html.index("未发布") < html.index("新增")
+    assert html.index("1.0.1（2026-11-27）") < html.index("1.0.0（2026-11-26）") < html.index("新增")
+
+
+def test_release_notes_are_versions_with_dates_in_plain_chinese():
+    """版本说明 is for users: each release a version and its date, newest first, and none of the
+    developers' words (commands, services, code) that users cannot act on."""
+    import datetime
+    import re
+    from pathlib import Path
+    from coo.services.changelog import releases
+    parsed = releases((Path(__file__).resolve().parent.parent / "CHANGELOG.md").read_text(encoding="utf-8"))
+    dates = []
+    for release in parsed:
+        match = re.fullmatch(r"(\d+\.\d+\.\d+)（(\d{4}-\d{2}-\d{2})）", release.title)
+        assert match, f"release title {release.title!r} is not 'X.Y.Z（YYYY-MM-DD）'"
+        dates.append(datetime.date.fromisoformat(match.group(2)))
+        items = [item for _, section in release.sections for item in section]
+        assert items, release.title
+        for item in items:
+            for word in ("`", "Redis", "模拟器", "import-certificates", "healthz", "pytest", "RQ ", "未发布"):
+                assert word not in item, f"{release.title}: {word!r} in {item[:40]}…"
+    assert dates == sorted(dates, reverse=True) and len(set(dates)) == len(dates)

@@ -25,6 +25,7 @@ from peewee import IntegrityError
 from coo import enums
 from coo.clock import today_local, utcnow
 from coo.customs import Gateway, GatewayError, Receipt, UnknownReference, offices, visa
+from coo.db import write_transaction
 from coo.models import Operator, Seal, Signature, SimulatorMessage, database
 
 
@@ -57,7 +58,7 @@ class Simulator(Gateway):
 
     def _count_call(self, kind: str, reference: str) -> int:
         """Number this call (1, 2, …) for `reference`; the row is created on the first call."""
-        with database.atomic():
+        with write_transaction():
             if not SimulatorMessage.select().where(SimulatorMessage.reference == reference).exists():
                 try:
                     with database.atomic():

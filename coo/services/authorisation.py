@@ -22,6 +22,7 @@ from peewee import IntegrityError
 
 from coo import enums
 from coo.clock import today_local, utcnow
+from coo.db import lock_rows, write_transaction
 from coo.models import (
     AgentAuthorisation, Authorisation, Enterprise, EnterpriseDefaults, Seal, Signature, database,
 )
@@ -68,7 +69,7 @@ def defaults(enterprise) -> EnterpriseDefaults | None:
 
 
 def _set_default(enterprise, by, **field):
-    with database.atomic():
+    with write_transaction():
         changed = (EnterpriseDefaults.update(updated_by=by, updated_at=utcnow(), **field)
                    .where(EnterpriseDefaults.enterprise == enterprise).execute())
         if not changed:
@@ -137,7 +138,8 @@ def pending(enterprise) -> Authorisation | None:
 def submit(enterprise, by: str) -> Submitted:
     """授权: one request to customs. A second press while one is pending returns that one."""
     exchange = None
-    with database.atomic():
+    with write_transaction():
+        lock_rows(Enterprise, enterprise.id)      # two tabs: the second waits, then finds this one
         existing = pending(enterprise)
         if existing is not None:
             return Submitted(existing, error=PENDING)
@@ -266,7 +268,7 @@ def grant_agent(principal, code: str, by: str) -> tuple[AgentAuthorisation | Non
     if not agent.is_agent:
         return None, AGENT_NOT_AGENT
     try:
-        with database.atomic():
+        with write_transaction():
             grant = AgentAuthorisation.create(principal=principal, agent=agent, granted_by=by)
     except IntegrityError:
         return None, AGENT_EXISTS

@@ -8,7 +8,8 @@ so every download of one certificate is the same document.
 """
 from coo import enums, storage
 from coo.clock import utcnow
-from coo.models import Certificate, CertificateType, DownloadRecord, database
+from coo.db import locked, write_transaction
+from coo.models import Certificate, CertificateType, DownloadRecord
 from coo.services import audit, certificates
 from coo.services.access import View, certificate_or_404, visible_certificates
 from coo.services.listquery import Choice, ListQuery, Text, parse_query
@@ -164,8 +165,8 @@ def download_original(view: View, certificate_id, who: str, remote_addr: str = "
         raise Refused(reason)
     path = _signed_original(cert)      # signing is slow-ish: outside the transaction
     exchange = None
-    with database.atomic():
-        cert = Certificate.get_by_id(cert.id)
+    with write_transaction():
+        cert = locked(Certificate.select().where(Certificate.id == cert.id)).get()
         reason = original_refusal(cert)
         if reason:
             raise Refused(reason)

@@ -14,7 +14,8 @@ from peewee import IntegrityError
 from coo import enums
 from coo.clock import utcnow
 from coo.customs import HANDLERS
-from coo.models import Certificate, ExceptionApplication, PrintJob, database
+from coo.db import locked, write_transaction
+from coo.models import Certificate, ExceptionApplication, PrintJob
 from coo.services import audit, certificates
 from coo.services.access import View, certificate_or_404, visible_certificates
 from coo.services.listquery import DateRange, ListQuery, parse_query
@@ -139,9 +140,9 @@ def apply(view: View, certificate_id, form, applied_by: str) -> Outcome:
     if errors:
         return Outcome(errors=errors)
     try:
-        with database.atomic():
+        with write_transaction():
             # Re-read inside the transaction: another tab may have applied, customs may have archived.
-            cert = Certificate.get_by_id(cert.id)
+            cert = locked(Certificate.select().where(Certificate.id == cert.id)).get()
             reason = refusal(cert)
             if reason:
                 return Outcome(errors={"certificate": reason})

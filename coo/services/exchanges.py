@@ -6,7 +6,7 @@ Other areas open an exchange in one of two ways:
 
 - `open_exchange(kind, subject_id, payload)` — outside any transaction: creates the row and
   enqueues the job at once;
-- inside your own `database.atomic()` block (the exchange must exist iff your row does):
+- inside your own `coo.db.write_transaction()` block (the exchange must exist iff your row does):
   `create_exchange(...)` in the block, then `start(exchange)` after the block has committed.
   (If the enqueue never happens, e.g. Redis is down, the sweep starts it later.)
 """
@@ -17,6 +17,7 @@ import uuid
 from redis.exceptions import RedisError
 
 from coo import enums
+from coo.db import write_transaction
 from coo.models import CustomsExchange, database
 from coo.queue import enqueue
 
@@ -51,7 +52,7 @@ def open_exchange(kind: enums.ExchangeKind, subject_id: int, payload: dict) -> C
     if database.in_transaction():
         raise RuntimeError("open_exchange() inside a transaction: call create_exchange() in the "
                            "transaction and start() after it commits")
-    with database.atomic():
+    with write_transaction():
         exchange = create_exchange(kind, subject_id, payload)
     start(exchange)
     return exchange

@@ -25,6 +25,7 @@ from werkzeug.datastructures import MultiDict
 
 from coo import enums, storage
 from coo.clock import to_local, utcnow
+from coo.db import write_transaction
 from coo.models import Certificate, CertificateType, Enterprise, ExportTask, database
 from coo.queue import enqueue
 from coo.services import certificates
@@ -223,7 +224,7 @@ def run(task_id: int) -> str:
 
 def _update(task_id, **values):
     values["updated_at"] = utcnow()
-    with database.atomic():
+    with write_transaction():
         ExportTask.update(**values).where(ExportTask.id == task_id).execute()
 
 

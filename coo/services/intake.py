@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 from coo import enums, storage
 from coo.customs import agreements, offices
 from coo.clock import CST, today_local, utcnow
+from coo.db import write_transaction
 from coo.models import Certificate, CertificateType, Enterprise, GoodsLine, database
 from coo.queue import enqueue
 from coo.validators import is_valid_uscc
@@ -334,7 +335,7 @@ def import_certificate(record) -> Certificate:
     goods = fields.pop("goods")
     fields.update(_store_certification(fields.pop("certification")))
     try:
-        with database.atomic():
+        with write_transaction():
             cert = Certificate.create(**fields)
             for line in goods:
                 GoodsLine.create(certificate=cert, **line)

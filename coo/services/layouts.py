@@ -29,7 +29,8 @@ from markupsafe import Markup
 from coo import barcode, enums, storage
 from coo.customs import offices
 from coo.clock import utcnow
-from coo.models import Authorisation, Certificate, GoodsLine, database
+from coo.db import lock_rows, write_transaction
+from coo.models import Authorisation, Certificate, GoodsLine
 from coo.security import verification_code, verification_url
 from coo.services import forms
 
@@ -221,7 +222,8 @@ def run(certificate_id: int) -> str:
             # A field or the goods cannot be printed whole: 生成失败 with the reason (ops see it,
             # 查看解决办法 shows it), and a layout stored for older data stops being printable,
             # unless it was printed (or downloaded, archived) meanwhile: what is on paper stays.
-            with database.atomic():
+            with write_transaction():
+                lock_rows(Certificate, cert.id)     # a 是 or 下载正本 racing us goes first, or waits
                 if layout_is_final(Certificate.get_by_id(cert.id)):
                     return "final"
                 (Certificate.update(layout_status=enums.LayoutStatus.FAILED, layout_key=key,
@@ -231,7 +233,8 @@ def run(certificate_id: int) -> str:
             return "failed"
         original_path, _ = storage.put(original, "layouts", ".pdf")
         copy_path, _ = storage.put(copy, "layouts", ".pdf")
-        with database.atomic():
+        with write_transaction():
+            lock_rows(Certificate, cert.id)
             fresh = Certificate.get_by_id(cert.id)
             fresh_auth = authorisation_in_force(fresh)
             if layout_is_final(fresh):
@@ -408,6 +411,7 @@ def layout_context(cert, auth) -> dict:
         "verify_url": url,
         "verify_code": verification_code(cert.number),
         "qr_svg": Markup(qr.svg_inline(scale=QR_MODULE_MM, border=4, unit="mm")),
+        "seal_qr": _seal_qr(cert),
         "barcode_svg": Markup(barcode.svg(cert.number)),
         "seal": {"src": storage.path(seal.image_path).as_uri(),
                  "width_mm": float(seal.width_mm), "height_mm": float(seal.height_mm)},
@@ -425,6 +429,14 @@ def layout_context(cert, auth) -> dict:
                   "third_party": cert.third_party_invoicing, "exhibition": cert.exhibition,
                   "movement": cert.back_to_back},
     }
+
+
+def _seal_qr(cert) -> dict:
+    """The self-verifying QR (coo/proof/qr.py): signed data an officer checks offline."""
+    from coo.proof import qr as seal
+    svg, width_mm = seal.symbol_svg(seal.seal_text(cert, verification_code(cert.number)))
+    return {"svg": Markup(svg), "width_mm": width_mm,
+            "keys_url": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/.well-known/coo-keys.json"}
 
 
 def layout_html(cert, auth) -> tuple[str, str]:

@@ -4,7 +4,8 @@ import re
 
 from peewee import IntegrityError
 
-from coo.models import Card, Operator, database
+from coo.db import write_transaction
+from coo.models import Card, Operator
 from coo.services import audit
 from coo.validators import id_birth_date, id_check_char
 
@@ -46,7 +47,7 @@ def create_operator(enterprise, form: dict):
     if errors:
         return None, errors
     try:
-        with database.atomic():
+        with write_transaction():
             person = Operator.create(enterprise=enterprise, name=name, id_number=number, phone=phone,
                                      is_legal_person=False, is_declarant=True)
             audit.record("operator_create", target=f"operator:{person.id}",
@@ -69,7 +70,7 @@ def set_active(person: Operator, active: bool) -> str:
         return "不能停用法人。"
     if Card.select().where(Card.holder == person).exists():
         return "持卡操作员随电子口岸卡管理，请联系当地数据分中心办理。"
-    with database.atomic():
+    with write_transaction():
         changed = (Operator.update(active=active)
                    .where((Operator.id == person.id) & (Operator.active == (not active))).execute())
         if not changed:

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from peewee import SqliteDatabase
 from coo import enums
 from coo.clock import utcnow
 from coo.customs import HANDLERS
+from coo.db import lock_rows, write_transaction
 from coo.models import (
-    Authorisation, Certificate, CustomsExchange, Enterprise, PrintControl, PrintJob, database,
+    Authorisation, Certificate, CustomsExchange, Enterprise, PrintControl, PrintJob,
 )
 from coo.queue import redis
 from coo.security import new_token, token_digest
@@ -145,7 +145,7 @@ def pair(code: str, name: str, version: str):
     digest = token_digest(normalise_code(code))
     token = new_token()
     now = utcnow()
-    with database.atomic():
+    with write_transaction():
         taken = (PrintControl.update(token_hash=token_digest(token), pairing_code_hash=None,
                                      paired_at=now, name=(name or "")[:100], version=(version or "")[:32])
                  .where((PrintControl.pairing_code_hash == digest) & (PrintControl.pairing_expires_at > now)
@@ -279,9 +279,8 @@ def create_jobs(view, ids: list[int], kind, who: str) -> CreateResult:
         return result
     # Two tabs pressing 打印正本 at once: the check for a job in flight and the insert happen
     # under a lock (the certificates' rows on PostgreSQL, the write lock on SQLite).
-    with _write_transaction():
-        if database.obj.for_update:
-            list(Certificate.select(Certificate.id).where(Certificate.id.in_(ids)).for_update())
+    with write_transaction():
+        lock_rows(Certificate, *ids)
         busy = {job.certificate_id for job in open_jobs(ids)}
         result.errors = [f"证书{c.number}有未完成的打印任务，请等待打印完成并确认打印结果。"
                          for c in certs if c.id in busy]
@@ -295,12 +294,6 @@ def create_jobs(view, ids: list[int], kind, who: str) -> CreateResult:
     key = _wake_key(view.own.id)
     redis().pipeline().lpush(key, "1").expire(key, 60).execute()
     return result
-
-
-def _write_transaction():
-    if isinstance(database.obj, SqliteDatabase):
-        return database.obj.atomic("IMMEDIATE")
-    return database.atomic()
 
 
 def take_next_job(control):
@@ -431,7 +424,7 @@ def confirm(view, job, ok: bool, who: str) -> bool:
     from coo.services.exchanges import start
     now = utcnow()
     exchange = None
-    with database.atomic():
+    with write_transaction():
         answered = (PrintJob.update(status=enums.PrintJobStatus.CONFIRMED, confirmed_at=now, confirmed_ok=ok)
                     .where((PrintJob.id == job.id) & (PrintJob.status == enums.PrintJobStatus.DONE)
                            & PrintJob.confirmed_at.is_null() & PrintJob.kind.in_(ORIGINAL_KINDS))

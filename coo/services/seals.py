@@ -18,7 +18,8 @@ from peewee import IntegrityError
 
 from coo import enums, scan, storage
 from coo.clock import today_local, utcnow
-from coo.models import Authorisation, Card, Operator, Seal, Signature, database
+from coo.db import write_transaction
+from coo.models import Authorisation, Card, Operator, Seal, Signature
 from coo.services import audit
 from coo.services.accounts import verify_legal_person_pin
 
@@ -308,7 +309,7 @@ def create_seal(enterprise, form: dict, upload: Upload | None, pin: str) -> Outc
     if errors:
         return Outcome(errors=errors)
     try:
-        with database.atomic():
+        with write_transaction():
             seal = Seal.create(
                 enterprise=enterprise, owner=values["owner"], name=values["name"],
                 seal_type=values["seal_type"], shape=upload.shape, valid_from=values["valid_from"],
@@ -336,7 +337,7 @@ def update_seal(seal: Seal, form: dict, upload: Upload | None, pin: str) -> Outc
                        dpi=upload.dpi, image_path=upload.image_path, original_path=upload.original_path,
                        image_sha256=upload.sha256)
     try:
-        with database.atomic():
+        with write_transaction():
             Seal.update(changes).where((Seal.id == seal.id) & Seal.deleted_at.is_null()).execute()
             audit.record("seal_update", target=f"seal:{seal.id}",
                          detail=f"{seal.name} → {values['name']}，{values['valid_from']}–{values['valid_to']}"
@@ -351,7 +352,7 @@ def _set_status(model, row, to_status, action, noun):
     """停用 / 启用: a conditional update, so a double click or two tabs change it once."""
     from_status = (enums.UsageStatus.ENABLED if to_status == enums.UsageStatus.DISABLED
                    else enums.UsageStatus.DISABLED)
-    with database.atomic():
+    with write_transaction():
         changed = (model.update(status=to_status, updated_at=utcnow())
                    .where((model.id == row.id) & (model.status == from_status) & model.deleted_at.is_null())
                    .execute())
@@ -364,7 +365,7 @@ def _set_status(model, row, to_status, action, noun):
 
 
 def _delete(model, row, action, refusal):
-    with database.atomic():
+    with write_transaction():
         changed = (model.update(deleted_at=utcnow(), updated_at=utcnow())
                    .where((model.id == row.id) & (model.status == enums.UsageStatus.DISABLED)
                           & model.deleted_at.is_null())
@@ -399,7 +400,7 @@ def create_signature(enterprise, form: dict, upload: Upload | None, pin: str) ->
     if errors:
         return Outcome(errors=errors)
     try:
-        with database.atomic():
+        with write_transaction():
             row = Signature.create(
                 enterprise=enterprise, declarant=values["declarant"], name=values["name"],
                 height_mm=upload.height_mm, width_mm=upload.width_mm, dpi=upload.dpi,

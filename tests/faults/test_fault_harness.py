@@ -25,7 +25,8 @@ def _count(action, marker=None):
 def test_a_job_killed_with_minus_9_is_retried_and_done_once(app, workers):
     with app.app_context():
         queue.enqueue("tests.faults.fault_jobs.slow_mark", "k9", 4, job_id="fault-k9")
-    # (without the scheduler: a killed scheduler's lock would hold back the retry for minutes)
+    # (without the scheduler: this test is about the abandoned job; the scheduler's own
+    # recovery after a kill -9 is test_recovery.py's)
     first = workers(scheduler=False)
     wait_for(lambda: _count("fault_started", "k9") == 1, what="the job to start")
     first.kill9()

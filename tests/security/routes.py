@@ -15,6 +15,8 @@ PUBLIC = {
     "auth.login_card", "auth.login_password",
     "ops.health",        # /healthz for load balancers (no secrets)
     "verify.index",      # 出口原产地证书核查: foreign customs check a number + code, no login
+    "verify.record",     # the same check for systems: a signed record, number + code, archived only
+    "verify.published_keys",   # the public keys (JWKS) of the QR seal and the record
 }
 
 # How an id-like argument names rows: argument -> kind of row in the world fixture.
