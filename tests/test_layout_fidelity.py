@@ -272,18 +272,22 @@ def test_every_approved_word_is_printed_whole_and_visible(app, authorised_export
             assert sizes == [(30, 11), (32, 14), (38, 38), (40, 40)], sizes
 
 
-def test_a_field_that_cannot_be_printed_whole_fails_the_layout_with_a_reason(app, authorised_exporter):
-    """The declaration is the form's own wording: it is never continued. An importing country
-    that makes it overflow at 6.5 pt fails the layout (生成失败, the reason on the row) and no
-    original is stored."""
+def test_a_field_that_cannot_be_printed_whole_fails_the_layout_with_a_reason(app, demo):
+    """The declaration is the form's own wording: it is never continued. With a 56 mm company seal
+    the room left in box 15 cannot hold the RCEP declaration and a 64-character importing country
+    even at 6.5 pt: the layout fails (生成失败, the reason on the row), no original is stored, and
+    the same data is not rendered again."""
+    forget_demo_authorisations()
     with app.app_context():
-        record = adversarial_record("E", authorised_exporter, 999001)
+        exporter = Enterprise.get(Enterprise.customs_code == "3301960001")
+        demo_layouts.authorise(exporter, 56.0, (32.0, 14.0), receipt_at=utcnow() - datetime.timedelta(days=200))
+        record = adversarial_record("RC", exporter, 999001)
         cert = intake.import_certificate(record)
-        Certificate.update(importing_country=" ".join([_word("CTRY", 60)] * 12)).where(
+        Certificate.update(importing_country=_word("CTRY", TOP["importing_country"]["maxLength"])).where(
             Certificate.id == cert.id).execute()
         assert layouts.run(cert.id) == "failed"
         after = Certificate.get_by_id(cert.id)
         assert after.layout_status == enums.LayoutStatus.FAILED and after.layout_status.label == "生成失败"
-        assert "Box 11" in after.layout_error and "6.5 pt" in after.layout_error
+        assert "Box 15" in after.layout_error and "6.5 pt" in after.layout_error
         assert after.layout_original_path == "" and after.layout_copy_path == ""
         assert layouts.run(cert.id) == "failed", "the same data is not rendered again"
