@@ -1,11 +1,15 @@
-"""WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi ...`."""
+"""WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi ...`.
+
+`COO_CONFIG` picks the settings (development by default). Production refuses to start on unsafe
+settings; the process then ends with the list of what to fix, not a traceback."""
 import os
+import sys
 
-from werkzeug.middleware.proxy_fix import ProxyFix
-
+from config import UnsafeConfiguration
 from coo import create_app
 
-app = create_app(os.environ.get("COO_CONFIG", "development"))
-if os.environ.get("TRUSTED_PROXIES"):
-    # Behind a load balancer: take the client address from X-Forwarded-For (audit "from where").
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(os.environ["TRUSTED_PROXIES"]), x_proto=1)
+try:
+    app = create_app(os.environ.get("COO_CONFIG", "development"))
+except UnsafeConfiguration as refusal:
+    print(refusal, file=sys.stderr, flush=True)
+    raise SystemExit(3) from None

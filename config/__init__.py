@@ -22,8 +22,21 @@ def _bool(name, default):
     return os.environ.get(name, str(default)).lower() in ("1", "true", "yes", "on")
 
 
+# The values the repository ships: anybody can read them, so production refuses them.
+DEVELOPMENT_SECRETS = {
+    "SECRET_KEY": {"dev-only-not-secret", "test-secret"},
+    "CUSTOMS_SHARED_KEY": {"dev-customs-key"},
+}
+MIN_SECRET_LENGTH = 16
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # Load balancers / reverse proxies in front of the app: the client address and scheme are
+    # taken from that many X-Forwarded-For/-Proto hops (werkzeug ProxyFix). Never the Host.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+    # Strict-Transport-Security max-age sent on every response (0: none).
+    HSTS_MAX_AGE_S = _int("HSTS_MAX_AGE_S", 0)
     DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'coo.sqlite3'}")
     # Connections each process keeps open (a gunicorn sync worker needs one; threads more).
     DATABASE_POOL_SIZE = _int("DATABASE_POOL_SIZE", 8)
@@ -34,6 +47,8 @@ class Config:
 
     # Customs gateway (SPEC section 5): "simulator" (embedded) or "http".
     CUSTOMS_GATEWAY = os.environ.get("CUSTOMS_GATEWAY", "simulator")
+    # Production runs the simulator only when told so explicitly (a staging or training site).
+    ALLOW_SIMULATOR_IN_PRODUCTION = _bool("ALLOW_SIMULATOR_IN_PRODUCTION", False)
     CUSTOMS_HTTP_BASE_URL = os.environ.get("CUSTOMS_HTTP_BASE_URL", "")
     CUSTOMS_SHARED_KEY = os.environ.get("CUSTOMS_SHARED_KEY", "dev-customs-key")
     CUSTOMS_TIMEOUT_S = _float("CUSTOMS_TIMEOUT_S", 10)
@@ -105,7 +120,8 @@ class Config:
     # authorisation, and enqueues the layout jobs (off in tests: they build their own).
     DEMO_LAYOUTS = _bool("DEMO_LAYOUTS", True)
 
-    # The server name used to build absolute URLs in jobs (QR codes on PDFs).
+    # The one source of absolute URLs (QR codes on PDFs, the print control's server address,
+    # links in documents): never the request's Host header, which the client chooses.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
     SESSION_COOKIE_HTTPONLY = True
@@ -135,11 +151,69 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
-    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    """Refuses to be built (`UnsafeConfiguration`, naming every offending setting) unless
+    the secrets are real, the public address is https and not loopback, and the simulator
+    gateway, if chosen, was explicitly allowed."""
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    HSTS_MAX_AGE_S = _int("HSTS_MAX_AGE_S", 365 * 24 * 3600)
+    DEMO_LAYOUTS = False
 
     def __init__(self):
-        if self.SECRET_KEY == Config.SECRET_KEY:
-            raise RuntimeError("SECRET_KEY must be set in production")
+        problems = production_problems(self)
+        if problems:
+            raise UnsafeConfiguration(problems)
+
+
+class UnsafeConfiguration(RuntimeError):
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__("COO_CONFIG=production refuses to start:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def production_problems(config) -> list[str]:
+    """What makes `config` unsafe to serve the public, one line per setting."""
+    from urllib.parse import urlsplit
+    problems = []
+    for name, defaults in DEVELOPMENT_SECRETS.items():
+        value = getattr(config, name, "") or ""
+        if not os.environ.get(name) or not value:   # unset: the class falls back to the default
+            problems.append(f"{name} is not set")
+        elif value in defaults:
+            problems.append(f"{name} is the development default from the repository")
+        elif len(value) < MIN_SECRET_LENGTH:
+            problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
+    base = getattr(config, "PUBLIC_BASE_URL", "") or ""
+    if not os.environ.get("PUBLIC_BASE_URL") or not base:
+        problems.append("PUBLIC_BASE_URL is not set (the https address users and QR codes reach)")
+    else:
+        parts = urlsplit(base)
+        if parts.scheme != "https" or not parts.hostname:
+            problems.append(f"PUBLIC_BASE_URL must be an https:// address, not {base!r}")
+        elif _loopback(parts.hostname):
+            problems.append(f"PUBLIC_BASE_URL points at loopback ({parts.hostname}): "
+                            f"QR codes and the print control would reach nobody")
+    gateway = getattr(config, "CUSTOMS_GATEWAY", "")
+    if gateway == "simulator" and not getattr(config, "ALLOW_SIMULATOR_IN_PRODUCTION", False):
+        problems.append("CUSTOMS_GATEWAY is the simulator: set CUSTOMS_GATEWAY=http (with "
+                        "CUSTOMS_HTTP_BASE_URL), or ALLOW_SIMULATOR_IN_PRODUCTION=1 for a training site")
+    elif gateway == "http" and urlsplit(getattr(config, "CUSTOMS_HTTP_BASE_URL", "")).scheme != "https":
+        problems.append("CUSTOMS_HTTP_BASE_URL must be the gateway's https:// address (CUSTOMS_GATEWAY=http)")
+    elif gateway not in ("simulator", "http"):
+        problems.append(f"CUSTOMS_GATEWAY must be 'http' or 'simulator', not {gateway!r}")
+    return problems
 
 
 CONFIGS = {

@@ -36,6 +36,13 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     queue.init_app(app)
     web.init_app(app)
     register_cli(app)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind load balancers: the client address (audit "from where") and the scheme come
+        # from their X-Forwarded-For/-Proto, one hop each. Never X-Forwarded-Host: absolute
+        # URLs come from PUBLIC_BASE_URL alone.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
     return app
 
 

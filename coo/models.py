@@ -237,6 +237,14 @@ class SimulatorMessage(BaseModel):
     data = TextField(default="")
 
 
+class CustomsNonce(BaseModel):
+    """A nonce of a signed request customs sent us, kept until no request carrying it could pass
+    the timestamp check any more (the sweep deletes it then). In the database, not Redis: a
+    Redis restart must not reopen the replay window."""
+    nonce = CharField(max_length=64, unique=True)
+    expires_at = DateTimeField(index=True)
+
+
 # --- Certificates -----------------------------------------------------------------------------
 
 class CertificateType(BaseModel):

@@ -278,7 +278,7 @@ class FakeCustoms(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
             signing.verify(self.key, self.command, self.path, body, self.headers, window=300,
-                           redis=Redis.from_url(self.redis_url))
+                           remember=signing.redis_nonces(Redis.from_url(self.redis_url)))
         except signing.SignatureError as error:
             return self._reply(401, {"error": error.code, "message": error.message})
         cls = type(self)
@@ -382,24 +382,24 @@ def test_gateway_factory_picks_by_configuration(app, monkeypatch):
 # --- signatures -----------------------------------------------------------------------------
 
 def test_signature_rules(app):
-    redis = Redis.from_url(app.config["REDIS_URL"])
+    from coo.customs.nonces import remember   # what our endpoint remembers nonces with
     body = b'{"number": "E1"}'
     headers = signing.sign("k", "POST", "/api/x", body)
-    signing.verify("k", "POST", "/api/x", body, headers, window=300, redis=redis)
+    signing.verify("k", "POST", "/api/x", body, headers, window=300, remember=remember)
     with pytest.raises(signing.SignatureError) as replay:
-        signing.verify("k", "POST", "/api/x", body, headers, window=300, redis=redis)
+        signing.verify("k", "POST", "/api/x", body, headers, window=300, remember=remember)
     assert replay.value.code == "replayed_nonce"
     for key, path, data, code in [("other", "/api/x", body, "bad_signature"),
                                   ("k", "/api/y", body, "bad_signature"),
                                   ("k", "/api/x", body + b" ", "bad_signature")]:
         fresh = signing.sign("k", "POST", "/api/x", body)
         with pytest.raises(signing.SignatureError) as error:
-            signing.verify(key, "POST", path, data, fresh, window=300, redis=redis)
+            signing.verify(key, "POST", path, data, fresh, window=300, remember=remember)
         assert error.value.code == code
     old = signing.sign("k", "POST", "/api/x", body, timestamp=time.time() - 301)
     with pytest.raises(signing.SignatureError) as stale:
-        signing.verify("k", "POST", "/api/x", body, old, window=300, redis=redis)
+        signing.verify("k", "POST", "/api/x", body, old, window=300, remember=remember)
     assert stale.value.code == "stale_timestamp"
     with pytest.raises(signing.SignatureError) as missing:
-        signing.verify("k", "POST", "/api/x", body, {}, window=300, redis=redis)
+        signing.verify("k", "POST", "/api/x", body, {}, window=300, remember=remember)
     assert missing.value.code == "missing_signature"

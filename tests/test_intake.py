@@ -246,3 +246,22 @@ def test_the_approval_carries_the_visa_seal_and_officer_signature(client, app, d
     response, _ = post(client, app, record("E263301500000002", certification=bad))
     assert response.status_code == 422
     assert any(e.startswith("certification.visa_seal.png_base64：") for e in response.get_json()["errors"])
+
+
+def test_nonces_are_kept_in_the_database_and_the_sweep_prunes_only_expired_ones(client, app, demo):
+    import datetime
+    from coo.clock import utcnow
+    from coo.models import CustomsNonce
+    from coo.services import sweep
+    first, signed = post(client, app, record())
+    assert first.status_code == 201
+    kept = CustomsNonce.get(CustomsNonce.nonce == signed[signing.NONCE])
+    window = app.config["CUSTOMS_REPLAY_WINDOW_S"]
+    # remembered for as long as any request with this nonce could pass the timestamp check
+    assert kept.expires_at >= utcnow() + datetime.timedelta(seconds=2 * window - 5)
+    CustomsNonce.create(nonce="0ldn0nce0ldn0nce", expires_at=utcnow() - datetime.timedelta(seconds=1))
+    with app.app_context():
+        assert sweep.run()["customs_nonces"] == 1
+    assert [n.nonce for n in CustomsNonce.select()] == [signed[signing.NONCE]]
+    replay, _ = post(client, app, record(), headers=signed)
+    assert replay.status_code == 401 and replay.get_json()["error"] == "replayed_nonce"

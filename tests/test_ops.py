@@ -74,6 +74,62 @@ def test_actions_are_shown_by_their_chinese_names(client, ops):
     assert ">登录<" in html   # ops' own login, recorded by the fixture
 
 
+def test_the_audit_log_shows_chinese_action_labels_not_codes(app, client, ops):
+    """The actions the services record, as the 审计日志 shows them: in the 操作 column and the
+    操作 choice, Chinese words; the English codes appear only as the choice's values."""
+    import re
+    from coo.services import audit, verify
+    huadong = Enterprise.get(Enterprise.customs_code == HUADONG)
+    with app.app_context():
+        audit.record(enums.AuditAction.ARCHIVED, "E231026902330075", enterprise=huadong, actor="海关")
+        audit.record("print_confirmed", "E231026902330076", "是", enterprise=huadong, actor="李晓梅")
+        audit.record("download_original", "E231026902330077", enterprise=huadong, actor="李晓梅")
+        from coo.models import Certificate
+        verify.log_inquiry("E231026902330075", Certificate.select().where(Certificate.exporter == huadong).first())
+        verify.log_inquiry("E999999999999999", None)
+    html = client.get("/ops/audit").get_data(as_text=True)
+    cells = re.findall(r"<td>([^<]*)</td>", html)
+    for label in ("海关已归档", "确认打印结果", "下载正本", "证书核查", "登录"):
+        assert label in cells, label
+    assert "查到已归档证书" in cells and "未查到（编号或核查码不符，或未归档）" in cells
+    for code in ("archived", "print_confirmed", "download_original", "verify_inquiry", "login", "found",
+                 "not found"):
+        assert code not in cells, code
+    options = dict(re.findall(r'<option value="([a-z_]+)"[^>]*>([^<]+)</option>', html))
+    assert options["archived"] == "海关已归档" and options["print_confirmed"] == "确认打印结果"
+    assert options["download_original"] == "下载正本" and options["verify_inquiry"] == "证书核查"
+
+
+def test_an_action_without_a_chinese_label_cannot_be_recorded(app):
+    import pytest
+    from coo.services import audit
+    with app.app_context(), pytest.raises(ValueError):
+        audit.record("something_new")
+    assert not AuditEvent.select().where(AuditEvent.action == "something_new").exists()
+
+
+def test_every_action_the_code_records_has_a_chinese_label():
+    """Read from the source, so an action on a path no test walks is caught too."""
+    import ast
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    found = set()
+    for path in [*root.glob("coo/**/*.py"), *root.glob("jobs/**/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "record" \
+                    and getattr(node.func.value, "id", "") == "audit" and node.args:
+                first = node.args[0]
+                if isinstance(first, ast.Constant):
+                    found.add(first.value)
+            # the 停用/启用/删除 helpers of 印章管理 pass the action as a string literal argument
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("_set_status", "_delete"):
+                found.update(a.value for a in node.args if isinstance(a, ast.Constant)
+                             and isinstance(a.value, str) and "_" in a.value)
+    assert len(found) > 30
+    unlabelled = sorted(code for code in found if enums.AuditAction.parse(code) is None)
+    assert not unlabelled, unlabelled
+
+
 def test_enterprise_users_get_404_for_the_ops_audit(client, legal_person):
     assert client.get("/ops/audit").status_code == 404
 
@@ -179,3 +235,29 @@ def test_ops_sees_the_layouts_that_failed_and_why(app, client, ops):
     html = client.get("/ops/").get_data(as_text=True)
     section = html.split("版式生成失败", 1)[1]
     assert cert.number in section and "生成失败" in section and "Box 15" in section and "6.5 pt" in section
+
+
+# --- RQ dashboard ------------------------------------------------------------------------------
+
+def test_compacting_an_empty_queue_in_the_rq_dashboard_is_ok_not_a_500(app, client, ops):
+    """RQ's Queue.compact() RENAMEs the queue's list, which Redis refuses when the queue is empty."""
+    response = client.post("/ops/rq/queue/default/compact", headers={"Origin": "http://localhost"})
+    assert response.status_code == 200 and response.get_json() == {"status": "OK"}
+    with app.app_context():
+        live = queue.enqueue("jobs.maintenance.ping", "live", job_id="ping-live")
+        dead = queue.enqueue("jobs.maintenance.ping", "dead", job_id="ping-dead")
+        queue.redis().delete(dead.key)          # its data expired: only the id is left in the queue
+        assert queue.queue("default").job_ids == ["ping-live", "ping-dead"]
+    response = client.post("/ops/rq/queue/default/compact", headers={"Origin": "http://localhost"})
+    assert response.status_code == 200 and response.get_json() == {"status": "OK"}
+    with app.app_context():
+        assert queue.queue("default").job_ids == [live.id]
+
+
+def test_only_the_dashboard_allows_eval(client, ops):
+    dashboard = client.get("/ops/rq/").headers["Content-Security-Policy"]
+    assert "script-src 'self' 'unsafe-inline' 'unsafe-eval'" in dashboard
+    assert "frame-ancestors 'none'" in dashboard and "object-src 'none'" in dashboard
+    for path in ("/ops/", "/ops/audit", "/login"):
+        policy = client.get(path).headers["Content-Security-Policy"]
+        assert "unsafe-eval" not in policy and "unsafe-inline" not in policy, path

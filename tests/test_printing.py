@@ -134,7 +134,7 @@ def test_downloaded_control_runs_on_a_plain_python(app, client, operator, tmp_pa
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert "__main__.py" in names and "coo/printcontrol/backends.py" in names
     assert json.loads(zipfile.ZipFile(io.BytesIO(data)).read("coo/printcontrol/defaults.json")) == {
-        "server": "http://localhost"}
+        "server": app.config["PUBLIC_BASE_URL"].rstrip("/")}
     pyz = tmp_path / "coo-printcontrol.pyz"
     pyz.write_bytes(data)
     # Debian's own python3, isolated: no Flask, no venv, only the standard library.

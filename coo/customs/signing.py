@@ -7,9 +7,10 @@ A request carries three headers:
     X-Coo-Signature: hex(HMAC-SHA256(key, METHOD \\n PATH \\n TIMESTAMP \\n NONCE \\n hex(SHA256(body))))
 
 The receiver refuses a bad signature, a timestamp outside the replay window
-(`CUSTOMS_REPLAY_WINDOW_S`, either side of now), and a nonce it has already seen inside the
-window (Redis ``SET NX`` with a TTL of twice the window, so every nonce that could still pass
-the timestamp check is remembered). The HTTP client (`coo.customs.http`) signs; the inbound
+(`CUSTOMS_REPLAY_WINDOW_S`, either side of now), and a nonce it has already seen: `remember`
+stores each nonce for twice the window, so every nonce that could still pass the timestamp
+check is known. Our endpoint keeps them in the database (`coo.customs.nonces`), where a Redis
+restart cannot forget them. The HTTP client (`coo.customs.http`) signs; the inbound
 endpoint (`coo.web.api`) verifies.
 """
 import hashlib
@@ -57,12 +58,13 @@ def sign(key: str, method: str, path: str, body: bytes = b"", *, timestamp: int 
     return {TIMESTAMP: ts, NONCE: nonce, SIGNATURE: signature(key, method, path, ts, nonce, body)}
 
 
-def verify(key: str, method: str, path: str, body: bytes, headers, *, window: int, redis,
+def verify(key: str, method: str, path: str, body: bytes, headers, *, window: int, remember,
            now: float | None = None) -> None:
     """Raise SignatureError unless the request is signed with `key`, fresh, and not a replay.
 
-    The nonce is only remembered once signature and timestamp are good, so nobody can burn
-    nonces without the key."""
+    `remember(nonce, seconds)` stores a nonce for that long and says whether it was new. The
+    nonce is only remembered once signature and timestamp are good, so nobody can burn nonces
+    without the key."""
     ts, nonce, sig = headers.get(TIMESTAMP), headers.get(NONCE), headers.get(SIGNATURE)
     if not ts or not nonce or not sig:
         raise SignatureError("missing_signature")
@@ -78,5 +80,11 @@ def verify(key: str, method: str, path: str, body: bytes, headers, *, window: in
     now = time.time() if now is None else now
     if abs(now - stamp) > window:
         raise SignatureError("stale_timestamp")
-    if not redis.set(NONCE_PREFIX + nonce, "1", nx=True, ex=max(1, 2 * window)):
+    if not remember(nonce, max(1, 2 * window)):
         raise SignatureError("replayed_nonce")
+
+
+def redis_nonces(redis):
+    """A `remember` for `verify` in Redis (``SET NX`` with a TTL): for a receiver that may forget
+    on a Redis restart (the test doubles of customs); our endpoint uses the database."""
+    return lambda nonce, seconds: bool(redis.set(NONCE_PREFIX + nonce, "1", nx=True, ex=seconds))

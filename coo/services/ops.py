@@ -14,17 +14,10 @@ from peewee import JOIN, fn
 from coo import clock, enums
 from coo.models import AuditEvent, CustomsExchange, Enterprise, database
 
-# Chinese names of the audit actions; an action without a name here is shown by its code.
-ACTION_LABELS = {
-    "login": "登录",
-    "login_failed": "登录失败",
-    "logout": "退出",
-    "worker_ping": "后台任务自检",
-}
-
-
 def action_label(action: str) -> str:
-    return ACTION_LABELS.get(action, action)
+    """The Chinese name of an audit action (an unknown code, from an older release, as is)."""
+    member = enums.AuditAction.parse(action)
+    return member.label if member is not None else action
 
 
 @dataclass
@@ -120,12 +113,14 @@ def paginate(query, page: int, size: int | None = None) -> Page:
 
 
 def audit_actions(enterprise: Enterprise | None = None) -> list[tuple[str, str]]:
-    """The actions present in the log (for the 操作 choice), with their names."""
+    """The 操作 choice: the actions present in the log, in the enum's order, with their names."""
     query = AuditEvent.select(AuditEvent.action).distinct()
     if enterprise is not None:
         query = query.where(AuditEvent.enterprise == enterprise)
-    codes = sorted({row.action for row in query} | set(ACTION_LABELS))
-    return [(code, action_label(code)) for code in codes]
+    present = {row.action for row in query}
+    known = [(m.value, m.label) for m in enums.AuditAction if m.value in present]
+    unknown = [(code, code) for code in sorted(present - {m.value for m in enums.AuditAction})]
+    return known + unknown
 
 
 # --- /healthz --------------------------------------------------------------------------------

@@ -63,7 +63,13 @@ def exports() -> int:
     return exporting.expire() + exporting.restart_stale(stale_before())
 
 
-STEPS = [exchanges, layouts, exports]
+def customs_nonces() -> int:
+    """Signed-request nonces past their expiry (they are kept in the database, not Redis)."""
+    from coo.customs import nonces
+    return nonces.prune()
+
+
+STEPS = [exchanges, layouts, exports, customs_nonces]
 
 
 def run() -> dict:

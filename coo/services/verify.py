@@ -27,8 +27,12 @@ def lookup(number: str, code: str):
     return cert if cert is not None and matches else None
 
 
+# The 审计日志's 详情 of an inquiry.
+FOUND, NOT_FOUND = "查到已归档证书", "未查到（编号或核查码不符，或未归档）"
+
+
 def log_inquiry(number: str, cert):
-    audit.record("verify_inquiry", normalise(number), "found" if cert else "not found",
+    audit.record("verify_inquiry", normalise(number), FOUND if cert else NOT_FOUND,
                  enterprise=cert.exporter if cert else None, actor="外方")
 
 

@@ -3,7 +3,7 @@
 import importlib
 from pathlib import Path
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_login import current_user
 
 from coo import clock, enums
@@ -39,8 +39,14 @@ def _common_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if current_user.is_authenticated and response.mimetype == "text/html":
-        response.headers.setdefault("Cache-Control", "no-store")
+    # Private by default: pages, PDFs, exports and signed originals carry certificates and
+    # personal data, and "no-cache" (send_file's) still lets a shared cache keep a copy. Only
+    # static assets, and what a view declares `public` (the published keys), may be stored.
+    if not (request.endpoint or "").endswith("static") and not response.cache_control.public:
+        response.headers["Cache-Control"] = "no-store"
+    hsts = current_app.config["HSTS_MAX_AGE_S"]
+    if hsts:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
     return response
 
 

@@ -11,8 +11,8 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from coo import csrf, queue
-from coo.customs import signing
+from coo import csrf
+from coo.customs import nonces, signing
 from coo.services import audit, intake
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def receive_certificate():
     try:
         signing.verify(current_app.config["CUSTOMS_SHARED_KEY"], request.method, request.path, body,
                        request.headers, window=current_app.config["CUSTOMS_REPLAY_WINDOW_S"],
-                       redis=queue.redis())
+                       remember=nonces.remember)
     except signing.SignatureError as error:
         # Logged, not audited: a refused request leaves the database exactly as it was.
         log.warning("customs API refused %s: %s from %s", request.path, error.code, request.remote_addr)

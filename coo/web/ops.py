@@ -4,7 +4,7 @@ login, no secrets)."""
 from urllib.parse import urlsplit
 
 import rq_dashboard
-from flask import Blueprint, abort, flash, jsonify, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, url_for
 from htmx_flask import request
 from flask_login import current_user
 
@@ -18,10 +18,13 @@ from coo.web.htmx import render, see_other
 # No url_prefix: /healthz sits at the root, where load balancers look for it.
 bp = Blueprint("ops", __name__)
 
-# rq-dashboard has no authentication of its own, and its pages carry inline scripts.
-# Hooks go on its (module-level) blueprint once, at import.
-DASHBOARD_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-                 "img-src 'self' data:; frame-ancestors 'none'")
+# rq-dashboard has no authentication of its own, its pages carry inline scripts, and its
+# tables are underscore.js templates, which compile with `new Function` ('unsafe-eval'; without
+# it they stay at "Loading..."). This policy is sent on its blueprint's responses only; every
+# other page keeps the strict one of coo.web. Hooks go on its (module-level) blueprint once.
+DASHBOARD_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+                 "style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
+                 "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
 @rq_dashboard.blueprint.before_request
@@ -34,8 +37,19 @@ def _ops_only():
         abort(405)
     if request.method not in ("GET", "HEAD"):
         source = request.headers.get("Origin") or request.headers.get("Referer") or ""
-        if urlsplit(source).netloc != request.host:
+        ours = {request.host, urlsplit(current_app.config["PUBLIC_BASE_URL"]).netloc}
+        if urlsplit(source).netloc not in ours:
             abort(403)
+    if request.endpoint == "rq_dashboard.compact_queue" and not _queue_exists(request.view_args["queue_name"]):
+        # RQ's Queue.compact() RENAMEs the queue's list, which Redis refuses for an empty
+        # queue (no key): a 500 for "nothing to compact". Answer what compacting would.
+        return jsonify(status="OK")
+
+
+def _queue_exists(name: str) -> bool:
+    from rq import Queue
+    connection = current_app.redis_conn     # the dashboard's own connection (its instance)
+    return bool(connection.exists(Queue(name, connection=connection).key))
 
 
 @rq_dashboard.blueprint.after_request

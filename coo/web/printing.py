@@ -13,7 +13,7 @@ import functools
 import io
 
 from flask import (
-    Blueprint, Response, abort, flash, g, jsonify, redirect, request, send_file, url_for,
+    Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for,
 )
 from flask_login import current_user
 from htmx_flask import request as htmx_request
@@ -82,7 +82,8 @@ def revoke(control_id):
 @enterprise_required
 def download():
     """执行安装 / 下载安装包: the control as one file, carrying this server's address."""
-    data = printing.control_zipapp(request.url_root)
+    # PUBLIC_BASE_URL, never the request's Host: a forged Host would send the control elsewhere.
+    data = printing.control_zipapp(current_app.config["PUBLIC_BASE_URL"])
     response = Response(data, mimetype="application/octet-stream")
     response.headers["Content-Disposition"] = f"attachment; filename={printing.ZIPAPP_NAME}"
     return response
