@@ -71,6 +71,7 @@ class LayoutStatus(Labelled):
     CUSTOMS_GENERATED = "generated", "海关端生成"
     SENDING = "sending", "发送中"
     RECEIVED = "received", "接收成功"
+    FAILED = "failed", "生成失败"       # an approved field cannot be printed whole: layout_error says why
 
 
 class PrintStatus(Labelled):

@@ -279,6 +279,18 @@ class Certificate(BaseModel):
     back_to_back = BooleanField(default=False)      # Form E "Movement Certificate"; RCEP back-to-back
     issue_date = DateField(index=True)             # 签发日期
     issuing_office = CharField(max_length=100)     # 签证机构
+    # The issuing authority's certification, sent by customs with the approval (migration 0150):
+    # the office's visa seal and the officer's name and signature, printed at their real size.
+    visa_officer_name = CharField(max_length=64, default="")
+    visa_seal_path = CharField(max_length=255, default="")
+    visa_seal_width_mm = DecimalField(max_digits=5, decimal_places=1, default=0)
+    visa_seal_height_mm = DecimalField(max_digits=5, decimal_places=1, default=0)
+    visa_signature_path = CharField(max_length=255, default="")
+    visa_signature_width_mm = DecimalField(max_digits=5, decimal_places=1, default=0)
+    visa_signature_height_mm = DecimalField(max_digits=5, decimal_places=1, default=0)
+    # RCEP back-to-back (BR): the original certificate it is based on.
+    original_certificate_number = CharField(max_length=64, default="")
+    original_certificate_date = DateField(null=True)
     platform = EnumField(enums.Platform, default=enums.Platform.SINGLE_WINDOW)
     creator = CharField(max_length=64, default="")  # 创建人
     approved_at = DateTimeField(index=True)

@@ -195,6 +195,59 @@ def test_the_simulator_page_is_404_for_enterprise_users(client, operator):
     assert operator.post("/ops/simulator", {"exporter_id": 1}).status_code == 404
 
 
+@pytest.mark.parametrize("changes, field, words", [
+    ({"type": "E", "importing_country": "JAPAN"}, "importing_country", "不是中国-东盟自贸协定"),
+    ({"number": "A263301500000001", "type": "A", "importing_country": "JAPAN",
+      "goods": [{**SCHEMA["examples"][0]["goods"][0], "origin_criterion": "WO"}]},
+     "importing_country", "不是中国-澳大利亚自贸协定"),
+    ({"issuing_office": "无锡海关"}, "issuing_office", "签证机构 无锡海关 不存在"),
+    ({"goods": [{**SCHEMA["examples"][0]["goods"][0], "hs_code": "6109"}]}, "goods[1].hs_code", "6至10位"),
+    ({"goods": [{**SCHEMA["examples"][0]["goods"][0], "origin_criterion": "XYZ"}]},
+     "goods[1].origin_criterion", "不是中国-东盟自贸协定的原产地标准"),
+])
+def test_intake_refuses_what_customs_would_never_approve(client, app, demo, changes, field, words):
+    """Intake checks what customs checks: the importing country is a party of the type's
+    agreement, the issuing office exists (one table), HS codes have 6+ digits, the criteria are
+    the agreement's. The API answers 422 naming the field; nothing is stored."""
+    before = snapshot()
+    response, _ = post(client, app, record(**changes))
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert any(e.startswith(f"{field}：") and words in e for e in errors), errors
+    assert snapshot() == before
+
+
+def test_the_cli_names_the_refused_field_in_chinese(app, demo, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps([record("E263301500000077", importing_country="JAPAN")], ensure_ascii=False),
+                    encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["coo", "import-certificates", str(path)])
+    assert "已拒绝" in result.output and "importing_country：进口国 JAPAN 不是中国-东盟自贸协定" in result.output
+    with app.app_context():
+        assert not Certificate.select().where(Certificate.number == "E263301500000077").exists()
+
+
+def test_the_approval_carries_the_visa_seal_and_officer_signature(client, app, demo):
+    """The simulator's approval carries the office's visa seal and the officer's name and
+    signature; intake stores them with the certificate (one table of offices: 宁波海关 is 3100)."""
+    from coo import storage
+    from coo.customs import offices, visa
+    ningbo = offices.find("3100")
+    assert ningbo.name_zh == "宁波海关"
+    response, _ = post(client, app, record(issuing_office="3100", certification=visa.certification_for(ningbo)))
+    assert response.status_code == 201, response.get_json()
+    with app.app_context():
+        cert = Certificate.get(Certificate.number == "E263301500000001")
+        assert cert.issuing_office == "宁波海关" and cert.visa_officer_name == ningbo.officer
+        assert storage.read(cert.visa_seal_path) == visa.visa_seal_png(ningbo)
+        assert float(cert.visa_seal_width_mm) == visa.SEAL_MM
+    bad = visa.certification_for(ningbo)
+    bad["visa_seal"] = {**bad["visa_seal"], "png_base64": "bm90IGEgcG5n"}
+    response, _ = post(client, app, record("E263301500000002", certification=bad))
+    assert response.status_code == 422
+    assert any(e.startswith("certification.visa_seal.png_base64：") for e in response.get_json()["errors"])
+
+
 def test_nonces_are_kept_in_the_database_and_the_sweep_prunes_only_expired_ones(client, app, demo):
     import datetime
     from coo.clock import utcnow

@@ -287,7 +287,7 @@ def test_goods_that_do_not_fit_boxes_5_to_10_continue_on_an_attached_sheet(app, 
 def test_a_layout_that_cannot_hold_its_goods_is_refused_with_the_reason(app, authorised, client, operator,
                                                                         monkeypatch):
     """If even the front's share of the goods does not fit (measured again after the split), no
-    layout: 版式 back to 海关端生成 with the reason, a stored older layout stops being printable,
+    layout: 版式 生成失败 with the reason, a stored older layout stops being printable,
     and 查看解决办法 says to print at the issuing office."""
     with app.app_context():
         cert = (Certificate.select().where(
@@ -300,9 +300,9 @@ def test_a_layout_that_cannot_hold_its_goods_is_refused_with_the_reason(app, aut
         measures = iter([(5, 10), (2, 4)])     # 5 of 10 fit; after the split, 2 of the front's 4
         monkeypatch.setattr(layouts, "goods_fit", lambda document: next(measures))
         GoodsLine.update(description="CHANGED").where(GoodsLine.certificate == cert.id).execute()
-        assert layouts.run(cert.id) == "blocked"
+        assert layouts.run(cert.id) == "failed"
     after = Certificate.get_by_id(cert.id)
-    assert after.layout_status == enums.LayoutStatus.CUSTOMS_GENERATED
+    assert after.layout_status == enums.LayoutStatus.FAILED and after.layout_status.label == "生成失败"
     assert after.layout_error.startswith("货物共 10 项，证书货物栏和附页都无法完整打印")
     html = client.get(f"/certificates/?number={cert.number}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'data-reason="layout_refused"' in html and "请到签证机构打印" in html

@@ -215,6 +215,28 @@ def test_healthz_needs_no_login_and_no_csrf(app, client):
     assert client.get("/healthz").mimetype == "application/json"
 
 
+def test_ops_sees_the_layouts_that_failed_and_why(app, client, ops):
+    """A certificate whose approved text cannot be printed whole gets no layout (生成失败): the
+    ops page lists it with the reason. (A 56 mm company seal leaves box 15 too little room for the
+    RCEP declaration with a 64-character importing country.)"""
+    from coo.models import Certificate, CertificateType
+    from coo.services import demo_layouts, layouts
+    from customs_helpers import forget_demo_authorisations
+    forget_demo_authorisations()
+    with app.app_context():
+        exporter = Enterprise.get(Enterprise.customs_code == HUADONG)
+        demo_layouts.authorise(exporter, 56.0, receipt_at=utcnow() - datetime.timedelta(days=200))
+        cert = (Certificate.select().join(CertificateType)
+                .where((CertificateType.code == "RC") & (Certificate.exporter == exporter)
+                       & (Certificate.approved_at > utcnow() - datetime.timedelta(days=180)))
+                .order_by(Certificate.id).first())
+        Certificate.update(importing_country="REPUBLIC OF INDONESIA " + "X" * 42).where(Certificate.id == cert.id).execute()
+        assert layouts.run(cert.id) == "failed"
+    html = client.get("/ops/").get_data(as_text=True)
+    section = html.split("版式生成失败", 1)[1]
+    assert cert.number in section and "生成失败" in section and "Box 15" in section and "6.5 pt" in section
+
+
 # --- RQ dashboard ------------------------------------------------------------------------------
 
 def test_compacting_an_empty_queue_in_the_rq_dashboard_is_ok_not_a_500(app, client, ops):

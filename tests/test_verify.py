@@ -46,6 +46,9 @@ def test_the_qr_address_shows_the_archived_certificates_data(app, client, demo):
     for line in cert.goods:
         assert line.hs_code in html and line.description in html
     assert cert.issue_date.strftime("%Y-%m-%d") in html and cert.issuing_office in html
+    english = {"杭州海关": "HANGZHOU CUSTOMS", "宁波海关": "NINGBO CUSTOMS", "南京海关": "NANJING CUSTOMS",
+               "上海海关": "SHANGHAI CUSTOMS"}[cert.issuing_office]
+    assert f'<span class="en" lang="en">{english}</span>' in html         # the office in English too
     fragment = client.get(path, headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and cert.number in fragment
     assert AuditEvent.select().where((AuditEvent.action == "verify_inquiry") & (AuditEvent.target == cert.number)

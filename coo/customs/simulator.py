@@ -24,7 +24,7 @@ from peewee import IntegrityError
 
 from coo import enums
 from coo.clock import today_local, utcnow
-from coo.customs import Gateway, GatewayError, Receipt, UnknownReference
+from coo.customs import Gateway, GatewayError, Receipt, UnknownReference, offices, visa
 from coo.db import write_transaction
 from coo.models import Operator, Seal, Signature, SimulatorMessage, database
 from coo.params import parse_id
@@ -192,7 +192,14 @@ GOODS = [
     ("ELECTRIC KETTLES, 1.7L", "8516.79", "RVC 40%", "PCS"),
     ("POLYESTER WOVEN FABRIC", "5407.61", "CC", "MTRS"),
 ]
-OFFICES = [("3301", "杭州海关"), ("3100", "宁波海关"), ("3200", "南京海关"), ("2200", "上海海关")]
+# The offices the simulator approves at (the one table: coo.customs.offices).
+OFFICES = [offices.BY_NAME[name] for name in ("杭州海关", "宁波海关", "南京海关", "上海海关")]
+
+
+def _criterion(type_code: str, criterion: str) -> str:
+    """What the goods line's criterion box holds: a re-export certificate names the goods'
+    country of origin, a processing certificate the work done in China."""
+    return {"TR": "JAPAN", "PR": "ASSEMBLY OF IMPORTED PARTS"}.get(type_code, criterion)
 
 
 def certificate_record(exporter, applicant, cert_type, country: str, sequence: int) -> dict:
@@ -200,7 +207,8 @@ def certificate_record(exporter, applicant, cert_type, country: str, sequence: i
     consignee, address, port = COUNTRIES[country]
     now = utcnow()
     issued = today_local()
-    office_code, office = OFFICES[sequence % len(OFFICES)]
+    office = OFFICES[sequence % len(OFFICES)]
+    office_code = office.code
     number = f"{cert_type.code}{issued:%y}{office_code}{sequence:09d}"
     invoice = f"INV{issued:%Y%m}S{sequence:05d}"
     goods = []
@@ -208,7 +216,7 @@ def certificate_record(exporter, applicant, cert_type, country: str, sequence: i
         desc, hs, criterion, unit = GOODS[(sequence + line) % len(GOODS)]
         goods.append({"line_no": line + 1, "marks": "N/M", "description": desc, "hs_code": hs,
                       "quantity": f"{(sequence * 7 + line * 13) % 90 * 100 + 100} {unit}",
-                      "origin_criterion": criterion,
+                      "origin_criterion": _criterion(cert_type.code, criterion),
                       "fob_value": f"{(sequence * 131 + line * 977) % 90000 + 1000}.00",
                       "currency": "USD", "invoice_ref": invoice})
     creator = (Operator.select().where((Operator.enterprise == applicant) & ~Operator.is_legal_person)
@@ -224,11 +232,15 @@ def certificate_record(exporter, applicant, cert_type, country: str, sequence: i
         "transport_text": f"FROM NINGBO, CHINA TO {port}, {country} BY SEA",
         "departure_date": (issued + datetime.timedelta(days=3)).isoformat(),
         "remarks": "",
-        "issue_date": issued.isoformat(), "issuing_office": office,
+        "issue_date": issued.isoformat(), "issuing_office": office.name_zh,
+        "certification": visa.certification_for(office),
         "platform": enums.Platform.SINGLE_WINDOW.value,
         "creator": creator.name if creator else applicant.name_zh,
         "approved_at": now.replace(tzinfo=datetime.timezone.utc).isoformat(timespec="seconds"),
         "goods": goods,
+        **({"original_certificate_number": f"KR{issued:%y}-{sequence % 100000:05d}-BTB",
+            "original_certificate_date": (issued - datetime.timedelta(days=20)).isoformat()}
+           if cert_type.code == "BR" else {}),
     }
 
 

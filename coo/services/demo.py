@@ -10,6 +10,7 @@ import random
 from decimal import Decimal
 
 from coo import enums
+from coo.customs import offices as office_table
 from coo.clock import utcnow
 from coo.models import (
     AgentAuthorisation, Authorisation, Card, Certificate, CertificateType, DownloadRecord, Enterprise,
@@ -200,9 +201,23 @@ def _printed_and_archived(exporter, count=3):
             Certificate.id == cert.id).execute()
 
 
+def _stored_visa(office) -> dict:
+    """The office's visa seal and officer signature as customs sends them (the simulator's)."""
+    from coo import storage
+    from coo.customs import visa
+    seal_path, _ = storage.put(visa.visa_seal_png(office), "visas", ".png")
+    signature_path, _ = storage.put(visa.officer_signature_png(office), "visas", ".png")
+    return {"visa_officer_name": office.officer, "visa_seal_path": seal_path,
+            "visa_seal_width_mm": Decimal(str(visa.SEAL_MM)), "visa_seal_height_mm": Decimal(str(visa.SEAL_MM)),
+            "visa_signature_path": signature_path,
+            "visa_signature_width_mm": Decimal(str(visa.SIGNATURE_MM[0])),
+            "visa_signature_height_mm": Decimal(str(visa.SIGNATURE_MM[1]))}
+
+
 def _certificates(ent, rng, n, today):
     types = list(CertificateType.select().order_by(CertificateType.sort_order))
-    offices = ["杭州海关", "宁波海关", "南京海关", "上海海关"]
+    offices = [office_table.BY_NAME[name] for name in ("杭州海关", "宁波海关", "南京海关", "上海海关")]
+    visas = {office.code: _stored_visa(office) for office in offices}
     platforms = [enums.Platform.SINGLE_WINDOW] * 6 + [enums.Platform.GOV_SERVICE, enums.Platform.OTHER]
     for i in range(n):
         ctype = types[i % len(types)]
@@ -215,7 +230,7 @@ def _certificates(ent, rng, n, today):
         approved = datetime.datetime.combine(issue, datetime.time(9, 0)) + datetime.timedelta(minutes=i)
         consignee = CONSIGNEES[i % len(CONSIGNEES)]
         cert = Certificate.create(
-            number=f"{ctype.code}{issue:%y}{3301 + (i % 4)}{i + 1:09d}",
+            number=f"{ctype.code}{issue:%y}{offices[i % len(offices)].code}{i + 1:09d}",
             cert_type=ctype, invoice_number=f"INV{issue:%Y%m}{i + 1:04d}", invoice_date=issue,
             applicant=applicant, exporter=exporter,
             exporter_text=f"{exporter.name_en}\n{exporter.address_en}",
@@ -223,7 +238,10 @@ def _certificates(ent, rng, n, today):
             importing_country=consignee[2],
             transport_text=f"FROM NINGBO, CHINA TO {consignee[2]} BY SEA",
             departure_date=issue + datetime.timedelta(days=3),
-            issue_date=issue, issuing_office=offices[i % len(offices)],
+            issue_date=issue, issuing_office=offices[i % len(offices)].name_zh,
+            **visas[offices[i % len(offices)].code],
+            **({"original_certificate_number": f"KR{issue:%y}-{i + 1:05d}-BTB",
+                "original_certificate_date": issue - datetime.timedelta(days=20)} if ctype.code == "BR" else {}),
             platform=platforms[i % len(platforms)],
             creator=("孙丽" if applicant == ent["tongda"] else ("李晓梅" if exporter == ent["huadong"] else "刘芳")),
             approved_at=approved,
@@ -232,7 +250,8 @@ def _certificates(ent, rng, n, today):
             desc, hs, crit = GOODS[(i + line) % len(GOODS)]
             GoodsLine.create(
                 certificate=cert, line_no=line + 1, marks="N/M", description=desc, hs_code=hs,
-                quantity=f"{rng.randint(1, 90) * 100} PCS", origin_criterion=crit,
+                quantity=f"{rng.randint(1, 90) * 100} PCS",
+                origin_criterion={"TR": "JAPAN", "PR": "ASSEMBLY OF IMPORTED PARTS"}.get(ctype.code, crit),
                 fob_value=Decimal(rng.randint(1000, 90000)), invoice_ref=cert.invoice_number)
 
 

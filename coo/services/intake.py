@@ -8,17 +8,22 @@ stored with its goods lines in one transaction; the certificate number is unique
 certificate arriving twice is stored once (the second gets `IntakeError.code == "duplicate"`).
 After the commit the layout job is enqueued (`jobs.layouts.render_certificate`).
 """
+import base64
+import binascii
 import datetime
+import io
 import json
 import logging
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from peewee import IntegrityError
 from redis.exceptions import RedisError
 
-from coo import enums
+from coo import enums, storage
+from coo.customs import agreements, offices
 from coo.clock import CST, today_local, utcnow
 from coo.db import write_transaction
 from coo.models import Certificate, CertificateType, Enterprise, GoodsLine, database
@@ -29,13 +34,24 @@ from coo.validators import is_valid_uscc
 log = logging.getLogger(__name__)
 
 NUMBER_RE = re.compile(r"^([A-Z]{1,2})(\d{15})$")
-HS_RE = re.compile(r"^\d{4}(\.?\d{2}){0,3}$")
+HS_RE = re.compile(r"^\d{4}\.?\d{2}(\.?\d{2}){0,2}$")    # 6 digits (the HS subheading) or more
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 MAX_GOODS = 50
 # Fields a record must have (kept equal to "required" in docs/certificate.schema.json by a test).
 REQUIRED = ("number", "type", "invoice_number", "exporter_uscc", "applicant_uscc", "exporter_text",
             "consignee_text", "importing_country", "issue_date", "issuing_office", "approved_at", "goods")
-TEXT_LIMITS = {"invoice_number": 64, "importing_country": 64, "issuing_office": 100, "creator": 64}
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "certificate.schema.json"
+
+
+def _limits(properties) -> dict:
+    return {name: spec["maxLength"] for name, spec in properties.items() if "maxLength" in spec}
+
+
+# The longest text customs may send per field: the schema's maxLength (one source; the layout is
+# proven to print every field whole at these lengths, tests/test_layout_fidelity.py).
+_SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+TEXT_LIMITS = _limits(_SCHEMA["properties"])
+GOODS_TEXT_LIMITS = _limits(_SCHEMA["properties"]["goods"]["items"]["properties"])
 
 
 class IntakeError(Exception):
@@ -56,7 +72,7 @@ class ImportReport:
     rejected: list = field(default_factory=list)   # (index, number, [reasons])
 
 
-def _text(record, name, errors, required=True, label=""):
+def _text(record, name, errors, required=True, label="", limits=None):
     value = record.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -66,7 +82,7 @@ def _text(record, name, errors, required=True, label=""):
         errors.append(f"{name}：{label}必须是文本")
         return ""
     value = value.strip()
-    limit = TEXT_LIMITS.get(name)
+    limit = (TEXT_LIMITS if limits is None else limits).get(name)
     if limit and len(value) > limit:
         errors.append(f"{name}：{label}不能超过{limit}个字符")
     return value
@@ -125,7 +141,69 @@ def _enterprise(record, name, label, errors):
     return enterprise
 
 
-def _goods(record, errors):
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
+
+
+def _image(part, name, label, errors):
+    """A PNG image customs sent (base64) with its printed size in mm: (bytes, width, height)."""
+    where = f"certification.{name}"
+    if not isinstance(part, dict):
+        errors.append(f"{where}：{label}不能为空")
+        return None
+    try:
+        data = base64.b64decode(part.get("png_base64") or "", validate=True)
+    except (TypeError, ValueError, binascii.Error):
+        data = b""
+    if not data.startswith(b"\x89PNG\r\n\x1a\n") or len(data) > MAX_IMAGE_BYTES:
+        errors.append(f"{where}.png_base64：{label}应为 base64 编码的 PNG 图像（不超过 2 MB）")
+        return None
+    try:
+        from PIL import Image
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except Exception:   # noqa: BLE001 - any decoder error means the image is unusable
+        errors.append(f"{where}.png_base64：{label}图像无法解码")
+        return None
+    sizes = []
+    for axis in ("width_mm", "height_mm"):
+        value = part.get(axis)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 5 <= value <= 60:
+            errors.append(f"{where}.{axis}：{label}尺寸应为 5 至 60 毫米")
+            return None
+        sizes.append(Decimal(str(value)).quantize(Decimal("0.1")))
+    return data, sizes[0], sizes[1]
+
+
+def _certification(record, errors) -> dict:
+    """The issuing authority's certification: the office's visa seal and the authorised officer's
+    name and signature. Stored content-addressed (one file per office's seal)."""
+    part = record.get("certification")
+    if part is None:
+        return {}
+    if not isinstance(part, dict):
+        errors.append("certification：签证机构签证信息必须是 JSON 对象")
+        return {}
+    officer = _text(part, "officer_name", errors, label="签证官姓名", limits={"officer_name": 64})
+    seal = _image(part.get("visa_seal"), "visa_seal", "签证印章", errors)
+    signature = _image(part.get("officer_signature"), "officer_signature", "签证官签名", errors)
+    if not (officer and seal and signature):
+        return {}
+    return {"visa_officer_name": officer, "seal": seal, "signature": signature}
+
+
+def _store_certification(part: dict) -> dict:
+    if not part:
+        return {}
+    seal_path, _ = storage.put(part["seal"][0], "visas", ".png")
+    signature_path, _ = storage.put(part["signature"][0], "visas", ".png")
+    return {"visa_officer_name": part["visa_officer_name"],
+            "visa_seal_path": seal_path, "visa_seal_width_mm": part["seal"][1],
+            "visa_seal_height_mm": part["seal"][2],
+            "visa_signature_path": signature_path, "visa_signature_width_mm": part["signature"][1],
+            "visa_signature_height_mm": part["signature"][2]}
+
+
+def _goods(record, errors, type_code=""):
     goods = record.get("goods")
     if not isinstance(goods, list) or not goods:
         errors.append("goods：至少需要一项货物")
@@ -146,12 +224,17 @@ def _goods(record, errors):
         elif line_no in seen:
             line_errors.append(f"{where}.line_no：项号 {line_no} 重复")
         seen.add(line_no)
-        description = _text(item, "description", line_errors, label="货物描述")
+        description = _text(item, "description", line_errors, label="货物描述", limits=GOODS_TEXT_LIMITS)
+        marks = _text(item, "marks", line_errors, required=False, label="唛头", limits=GOODS_TEXT_LIMITS)
+        invoice_ref = _text(item, "invoice_ref", line_errors, required=False, label="发票号",
+                            limits=GOODS_TEXT_LIMITS)
         hs_code = _text(item, "hs_code", line_errors, label="HS编码")
         if hs_code and not HS_RE.match(hs_code):
-            line_errors.append(f"hs_code：HS编码 {hs_code} 格式错误（4至10位数字，如 6109.10）")
-        quantity = _text(item, "quantity", line_errors, label="数量")
-        criterion = _text(item, "origin_criterion", line_errors, label="原产地标准")
+            line_errors.append(f"hs_code：HS编码 {hs_code} 格式错误（6至10位数字，如 6109.10）")
+        quantity = _text(item, "quantity", line_errors, label="数量", limits=GOODS_TEXT_LIMITS)
+        criterion = _text(item, "origin_criterion", line_errors, label="原产地标准", limits=GOODS_TEXT_LIMITS)
+        if criterion and agreements.criterion_problem(type_code, criterion):
+            line_errors.append(f"origin_criterion：{agreements.criterion_problem(type_code, criterion)}")
         fob = item.get("fob_value")
         if fob is not None:
             try:
@@ -165,9 +248,9 @@ def _goods(record, errors):
         if not isinstance(currency, str) or not CURRENCY_RE.match(currency):
             line_errors.append(f"currency：币种 {currency} 无效（3位大写字母，如 USD）")
         errors.extend(e if e.startswith(where) else f"{where}.{e}" for e in line_errors)
-        lines.append(dict(line_no=line_no, marks=str(item.get("marks") or ""), description=description,
+        lines.append(dict(line_no=line_no, marks=marks, description=description,
                           hs_code=hs_code, quantity=quantity, origin_criterion=criterion,
-                          fob_value=fob, currency=currency, invoice_ref=str(item.get("invoice_ref") or "")))
+                          fob_value=fob, currency=currency, invoice_ref=invoice_ref))
     return lines
 
 
@@ -216,9 +299,23 @@ def validate(record) -> tuple[dict, list[str]]:
         creator=_text(record, "creator", errors, required=False, label="创建人"),
         approved_at=_approved_at(record, errors),
     )
+    fields["original_certificate_number"] = _text(record, "original_certificate_number", errors,
+                                                  required=False, label="原证书编号")
+    fields["original_certificate_date"] = _date(record, "original_certificate_date", errors,
+                                                required=False, label="原证书签发日期")
+    fields["certification"] = _certification(record, errors)
+    office = offices.find(fields["issuing_office"]) if fields["issuing_office"] else None
+    if fields["issuing_office"] and office is None:
+        errors.append(f"issuing_office：签证机构 {fields['issuing_office']} 不存在（应为海关签证机构名称或关区代码，如 杭州海关 / 2900）")
+    elif office is not None:
+        fields["issuing_office"] = office.name_zh
+    if cert_type is not None and fields["importing_country"]:
+        problem = agreements.country_problem(cert_type.code, fields["importing_country"])
+        if problem:
+            errors.append(f"importing_country：{problem}")
     if fields["issue_date"] and fields["issue_date"] > today_local():
         errors.append("issue_date：签发日期不能晚于今天")
-    lines = _goods(record, errors)
+    lines = _goods(record, errors, cert_type.code if cert_type is not None else "")
     fields["goods"] = lines
     return fields, errors
 
@@ -236,6 +333,7 @@ def import_certificate(record) -> Certificate:
     if existing is not None:
         raise IntakeError("duplicate", [f"证书编号 {number} 已存在"], number, existing.id)
     goods = fields.pop("goods")
+    fields.update(_store_certification(fields.pop("certification")))
     try:
         with write_transaction():
             cert = Certificate.create(**fields)

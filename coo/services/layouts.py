@@ -15,7 +15,10 @@ http, data:, other files — is refused, and certificate text is autoescaped by 
 """
 import hashlib
 import json
+import logging
+import math
 import mimetypes
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -23,20 +26,28 @@ from flask import current_app
 from markupsafe import Markup
 
 from coo import barcode, enums, storage
+from coo.customs import offices
 from coo.clock import utcnow
 from coo.db import lock_rows, write_transaction
 from coo.models import Authorisation, Certificate, GoodsLine
 from coo.security import verification_code, verification_url
-from coo.services import rules
+from coo.services import forms, rules
+
+log = logging.getLogger(__name__)
 
 # Part of layout_key: bump when the templates change in a way stored layouts must follow.
-LAYOUT_VERSION = 1
-FAMILIES = {"E": "form_e", "RCEP": "rcep", "C": "general", "FTA": "fta", "PR": "processing",
-            "TR": "reexport"}
+LAYOUT_VERSION = 2
+FONT_STEPS_PT = (7.5, 7.0, 6.5)     # the smaller sizes an approved field may step down to ...
+MIN_FONT_PT = 6.5                   # ... never below what a customs officer reads at arm's length
+MAX_RENDERS = 5                     # measured once; only what does not fit is laid out again
+# Form E and RCEP have templates of their own; every other form is data (coo/services/forms.py)
+# laid out by layouts/form.html.
+FAMILIES = {"E": "form_e", "RCEP": "rcep"}
 QR_MODULE_MM = 0.6          # version 5 (37 modules) → 22 mm symbol, 27 mm with the quiet zone
-OFFICES_EN = {"杭州海关": "HANGZHOU CUSTOMS", "宁波海关": "NINGBO CUSTOMS", "南京海关": "NANJING CUSTOMS",
-              "上海海关": "SHANGHAI CUSTOMS", "广州海关": "GUANGZHOU CUSTOMS", "深圳海关": "SHENZHEN CUSTOMS",
-              "青岛海关": "QINGDAO CUSTOMS", "天津海关": "TIANJIN CUSTOMS"}
+# A certificate whose approval carries no certification cannot be printed (shown as layout_error).
+NO_CUSTOMS_CERTIFICATION = ("海关审批信息中没有签证机构的电子签证印章和签证官签名，证书不能自助打印：请联系签证机构重新下发，"
+                            "或到签证机构打印。")
+
 
 class LayoutUnavailable(Exception):
     """The certificate cannot have a self-print layout; the message says why, in Chinese."""
@@ -74,7 +85,9 @@ def layout_key(cert: Certificate, auth: Authorisation) -> str:
             "number", "cert_type_id", "invoice_number", "invoice_date", "exporter_text",
             "consignee_text", "producer_text", "importing_country", "transport_text",
             "departure_date", "remarks", "issue_date", "issuing_office", "third_party_invoicing",
-            "exhibition", "back_to_back")},
+            "exhibition", "back_to_back", "visa_officer_name", "visa_seal_path", "visa_seal_width_mm",
+            "visa_seal_height_mm", "visa_signature_path", "visa_signature_width_mm",
+            "visa_signature_height_mm", "original_certificate_number", "original_certificate_date")},
         "goods": [{f: getattr(g, f) for f in (
             "line_no", "marks", "description", "hs_code", "quantity", "origin_criterion",
             "fob_value", "currency", "invoice_ref")} for g in _goods(cert)],
@@ -144,11 +157,19 @@ def _outdated_query(exporter, auth_id):
             .order_by(C.id))
 
 
+def failed_layouts(limit: int = 50):
+    """Certificates whose layout is 生成失败 (an approved field cannot be printed whole), newest
+    first, for the ops page: the reason is `layout_error`."""
+    return (Certificate.select().where(Certificate.layout_status == enums.LayoutStatus.FAILED)
+            .order_by(Certificate.layout_updated_at.desc(), Certificate.id.desc()).limit(limit))
+
+
 # --- the state machine (run by jobs.layouts.render_certificate) -----------------------------------
 
 def run(certificate_id: int) -> str:
     """Bring one certificate's layout up to date. Idempotent; returns what it did:
-    "missing", "blocked", "current", "final" or "rendered"."""
+    "missing", "blocked", "current", "final", "failed" (生成失败: cannot be printed whole) or
+    "rendered"."""
     for _ in range(3):
         cert = Certificate.get_or_none(Certificate.id == certificate_id)
         if cert is None:
@@ -168,26 +189,29 @@ def run(certificate_id: int) -> str:
         if (cert.layout_status == enums.LayoutStatus.RECEIVED and cert.layout_key == key
                 and _stored(cert.layout_original_path) and _stored(cert.layout_copy_path)):
             return "current"
-        if cert.layout_status == enums.LayoutStatus.CUSTOMS_GENERATED:
+        if cert.layout_status == enums.LayoutStatus.FAILED and cert.layout_key == key:
+            return "failed"     # the same data cannot fit again: the reason is on the row
+        if cert.layout_status in (enums.LayoutStatus.CUSTOMS_GENERATED, enums.LayoutStatus.FAILED):
             # 发送中: a worker has it. (A stored layout being refreshed stays 接收成功 meanwhile.)
             (Certificate.update(layout_status=enums.LayoutStatus.SENDING, layout_error="",
                                 layout_updated_at=utcnow())
              .where((Certificate.id == cert.id)
-                    & (Certificate.layout_status == enums.LayoutStatus.CUSTOMS_GENERATED)).execute())
+                    & (Certificate.layout_status == cert.layout_status)).execute())
         try:
             original, copy = _render_pair(cert, auth)
         except LayoutUnavailable as refusal:
-            # E.g. more goods than the boxes hold. A layout stored for older data must not stay
-            # printable either: the certificate goes back to 海关端生成 with the reason, unless
-            # it was printed (or downloaded, archived) meanwhile: what is on paper stays.
+            # A field or the goods cannot be printed whole: 生成失败 with the reason (ops see it,
+            # 查看解决办法 shows it), and a layout stored for older data stops being printable,
+            # unless it was printed (or downloaded, archived) meanwhile: what is on paper stays.
             with write_transaction():
                 lock_rows(Certificate, cert.id)     # a 是 or 下载正本 racing us goes first, or waits
                 if layout_is_final(Certificate.get_by_id(cert.id)):
                     return "final"
-                (Certificate.update(layout_status=enums.LayoutStatus.CUSTOMS_GENERATED,
+                (Certificate.update(layout_status=enums.LayoutStatus.FAILED, layout_key=key,
                                     layout_error=str(refusal), layout_updated_at=utcnow())
                  .where(Certificate.id == cert.id).execute())
-            return "blocked"
+            log.warning("layout of certificate %s failed: %s", cert.number, refusal)
+            return "failed"
         original_path, _ = storage.put(original, "layouts", ".pdf")
         copy_path, _ = storage.put(copy, "layouts", ".pdf")
         with write_transaction():
@@ -219,24 +243,93 @@ def render_certificate(certificate: Certificate) -> tuple[bytes, bytes]:
     return _render_pair(certificate, auth)
 
 
+@dataclass
+class Fit:
+    """How one approved field is printed: at `font_pt` (None: the stylesheet's size), and when
+    `keep` is set, only its first `keep` lines in the box, the rest on the attached sheet."""
+    font_pt: float | None = None
+    keep: int | None = None
+
+
 def _render_pair(cert, auth) -> tuple[bytes, bytes]:
-    """The original and the copy. Goods that do not fit boxes 5-10 continue on an attached
-    sheet: the front keeps the lines that fit and says where the rest is; no line is ever cut
-    off (LayoutUnavailable if even that cannot be laid out)."""
+    """The original and the copy, every approved word printed whole. The first render is
+    measured once (goods rows and every `fit` field against its box); only what does not fit
+    is laid out again with the form's remedies, in this order: long words already wrap at any
+    character; a smaller font step (down to MIN_FONT_PT); the field's last lines, or the goods
+    that do not fit boxes 5-10, continued on the attached sheet with a reference in the box.
+    What still cannot be printed whole raises LayoutUnavailable: no layout, no original."""
     template = current_app.jinja_env.get_template(template_name(cert))
     context = layout_context(cert, auth)
-    original = _document(template.render(context, is_copy=False))
-    fitting, total = goods_fit(original)
-    if fitting < total:
-        on_front = max(fitting - 1, 0)     # one line of room for "continued on the attached sheet"
-        context = dict(context, goods=context["goods"][:on_front], continuation=context["goods"][on_front:])
-        original = _document(template.render(context, is_copy=False))
-        if goods_fit(original)[0] < on_front:
+    if not (context["visa"]["seal"] and context["visa"]["officer_signature"] and context["visa"]["officer_name"]):
+        raise LayoutUnavailable(NO_CUSTOMS_CERTIFICATION)
+    all_goods = context["goods"]
+    fits: dict[str, Fit] = {}
+    on_front = None                    # goods lines kept on the front once they did not all fit
+    goods_total = len(all_goods)
+    for _attempt in range(MAX_RENDERS):
+        document = _document(template.render(context, is_copy=False))
+        fitting, total = goods_fit(document)
+        overflowing = field_overflows(document)
+        if on_front is not None and fitting < on_front:
             raise LayoutUnavailable(
-                f"货物共 {total} 项，证书货物栏和附页都无法完整打印。为避免打印出的证书缺少货物，"
+                f"货物共 {goods_total} 项，证书货物栏和附页都无法完整打印。为避免打印出的证书缺少货物，"
                 "本证书不生成自助打印版式，请到签证机构打印。")
+        if not overflowing and fitting >= total:
+            break
+        if fitting < total:
+            goods_total = total
+            on_front = max(fitting - 1, 0)  # one line of room for "continued on the attached sheet"
+            context = dict(context, goods=all_goods[:on_front], continuation=all_goods[on_front:])
+        for over in overflowing:
+            fits[over.key] = _remedy(over, fits.get(over.key))
+        context = dict(context, fits=dict(fits), continued=_continued(context["fields"], fits, overflowing,
+                                                                      context["continued"]))
+    else:
+        names = "、".join(sorted({o.label for o in overflowing})) or "货物栏"
+        raise LayoutUnavailable(f"{names}的内容在最小字号 {MIN_FONT_PT:g} pt 下仍无法在栏内和附页完整打印，"
+                                "本证书不生成自助打印版式，请到签证机构打印。")
     copy = _document(template.render(context, is_copy=True))
-    return original.write_pdf(), copy.write_pdf()
+    return document.write_pdf(), copy.write_pdf()
+
+
+def _remedy(over, current: "Fit | None") -> Fit:
+    """The next remedy for a field that overflows its box (LayoutUnavailable when none is left)."""
+    current = current or Fit()
+    font = current.font_pt or over.font_pt
+    if font > MIN_FONT_PT + 0.01:
+        # Text area grows with the square of the size: guess the step that fits in one go.
+        wanted = font * math.sqrt(max(over.available, 1e-3) / over.needed) * 0.97
+        steps = [s for s in FONT_STEPS_PT if s < font - 0.01]
+        step = next((s for s in steps if s <= wanted), MIN_FONT_PT)
+        return Fit(font_pt=step, keep=current.keep)
+    if over.fixed:
+        raise LayoutUnavailable(f"{over.label}的内容在最小字号 {MIN_FONT_PT:g} pt 下仍超出栏框，"
+                                "不能完整打印，本证书不生成自助打印版式，请到签证机构打印。")
+    # At the smallest size: keep the lines that fit with room for the reference, continue the rest.
+    room = over.limit - over.line_height
+    shown = over.lines_bottom if current.keep is None else over.lines_bottom[:current.keep]
+    keep = sum(1 for bottom in shown if bottom <= room)
+    if current.keep is not None:
+        keep = min(keep, current.keep - 1)
+    if keep < 0 or (current.keep == 0):
+        raise LayoutUnavailable(f"{over.label}连同附页说明也无法在栏内打印，本证书不生成自助打印版式，请到签证机构打印。")
+    return Fit(font_pt=MIN_FONT_PT, keep=keep)
+
+
+def _continued(fields, fits, overflowing, previous):
+    """The attached sheet's part for each field whose last lines continue there, in box order."""
+    labels = {o.key: o.label for o in overflowing} | {p["key"]: p["label"] for p in previous}
+    parts = []
+    for key, fit in fits.items():
+        if fit.keep is not None and key in fields:
+            parts.append({"key": key, "label": labels.get(key, key),
+                          "lines": (fields[key] or "").split("\n")[fit.keep:]})
+    return sorted(parts, key=lambda p: _box_order(p["label"]))
+
+
+def _box_order(label: str):
+    digits = "".join(ch for ch in label if ch.isdigit())
+    return int(digits) if digits else 999
 
 
 def _goods(cert):
@@ -244,7 +337,41 @@ def _goods(cert):
 
 
 def template_name(cert) -> str:
-    return f"layouts/{FAMILIES.get(cert.cert_type.form_family, 'general')}.html"
+    return f"layouts/{FAMILIES.get(cert.cert_type.form_family, 'form')}.html"
+
+
+def _date_en(value) -> str:
+    return value.strftime("%b. %d, %Y").upper() if value else ""
+
+
+def approved_fields(cert) -> dict:
+    """The approved text printed in the boxes, by key (the `fit` macro prints `fields[key]`)."""
+    transport = cert.transport_text or ""
+    if cert.departure_date:
+        transport = f"{transport}\nDEPARTURE DATE: {_date_en(cert.departure_date)}".lstrip("\n")
+    remarks = cert.remarks or ""
+    if cert.cert_type.code == "BR" or cert.original_certificate_number:
+        original = (f"BACK-TO-BACK CO. ORIGINAL CERTIFICATE NO. {cert.original_certificate_number or 'N/A'}"
+                    f"{' DATED ' + _date_en(cert.original_certificate_date) if cert.original_certificate_date else ''}")
+        remarks = f"{original}\n{remarks}" if remarks else original
+    return {"exporter_text": cert.exporter_text, "consignee_text": cert.consignee_text,
+            "producer_text": cert.producer_text, "transport": transport,
+            "importing_country": cert.importing_country, "remarks": remarks}
+
+
+def _image(relative, width_mm, height_mm):
+    if not relative:
+        return None
+    return {"src": storage.path(relative).as_uri(), "width_mm": float(width_mm), "height_mm": float(height_mm)}
+
+
+def visa_of(cert) -> dict:
+    """The issuing authority's certification customs sent with the approval: the office's visa
+    seal and the authorised officer's name and signature (images stored with the certificate)."""
+    return {"officer_name": cert.visa_officer_name,
+            "seal": _image(cert.visa_seal_path, cert.visa_seal_width_mm, cert.visa_seal_height_mm),
+            "officer_signature": _image(cert.visa_signature_path, cert.visa_signature_width_mm,
+                                        cert.visa_signature_height_mm)}
 
 
 def layout_context(cert, auth) -> dict:
@@ -253,11 +380,15 @@ def layout_context(cert, auth) -> dict:
     import segno
     qr = segno.make(url, error="m", micro=False)
     retroactive = bool(cert.departure_date and cert.issue_date > cert.departure_date)
+    columns = forms.goods_columns(cert.cert_type)
     return {
         "cert": cert,
         "ctype": cert.cert_type,
         "goods": _goods(cert),            # the lines on the front ...
         "continuation": [],               # ... and those on the attached sheet, when they do not fit
+        "fields": approved_fields(cert),
+        "fits": {},                       # key -> Fit: a smaller font, or the lines kept on the front
+        "continued": [],                  # [{"label", "lines"}]: field text continued on the sheet
         "exporter": cert.exporter,
         "verify_url": url,
         "verify_code": verification_code(cert.number),
@@ -269,7 +400,12 @@ def layout_context(cert, auth) -> dict:
         "signature": {"src": storage_url(signature.image_path),
                       "width_mm": float(signature.width_mm), "height_mm": float(signature.height_mm),
                       "name": signature.declarant.name},
-        "office_en": OFFICES_EN.get(cert.issuing_office, cert.issuing_office),
+        "office": offices.for_name(cert.issuing_office),
+        "form": None if cert.cert_type.form_family in FAMILIES else forms.form_for(cert.cert_type),
+        "columns": columns,
+        "widths": [c[2] for c in columns],
+        "description_column": next(i for i, c in enumerate(columns) if c[3] in forms.DESCRIPTION_CELLS),
+        "visa": visa_of(cert),
         "flags": {"retroactive": retroactive,
                   "back_to_back": cert.back_to_back or cert.cert_type.code == "BR",
                   "third_party": cert.third_party_invoicing, "exhibition": cert.exhibition,
@@ -413,3 +549,53 @@ def goods_fit(document, tolerance_pt: float = 0.5) -> tuple[int, int]:
                 fitting += sum(1 for row in group.children if _is_goods_row(row.element)
                                and row.position_y + row.margin_height() <= bottom)
     return fitting, total
+
+
+@dataclass
+class Overflow:
+    """A `fit` field whose text runs past its box: heights in CSS px of the render measured."""
+    key: str
+    label: str
+    needed: float           # height of the text
+    available: float        # room from the text's top to the box's content bottom
+    limit: float            # the box's content bottom (page coordinates)
+    font_pt: float          # the size it was laid out at
+    line_height: float
+    lines_bottom: list      # bottom of each source line (page coordinates)
+    fixed: bool             # the form's own wording: never continued
+
+
+def field_overflows(document, tolerance_px: float = 0.5) -> list[Overflow]:
+    """The approved fields (elements marked data-fit) whose text does not fit the box they sit in
+    (their parent box, fixed in size): measured on the layout WeasyPrint made, not guessed."""
+    found = {}
+    for page in document.pages:
+        _walk_fits(page._page_box, None, found, tolerance_px)
+    return list(found.values())
+
+
+def _walk_fits(box, parent, found, tolerance_px):
+    element = getattr(box, "element", None)
+    key = element.get("data-fit") if element is not None and getattr(box, "element_tag", "") == "div" else None
+    if key and parent is not None and type(box).__name__ in ("BlockBox", "InlineBlockBox"):
+        limit = parent.content_box_y() + parent.height
+        top = box.content_box_y()
+        needed = box.height
+        right = max((b.position_x + b.margin_width() for b in _boxes(box) if hasattr(b, "margin_width")),
+                    default=0)
+        too_wide = right > parent.content_box_x() + parent.width + tolerance_px
+        if top + needed > limit + tolerance_px or too_wide:
+            font_px = box.style["font_size"]
+            found[key] = Overflow(
+                key=key, label=element.get("data-label") or key, needed=needed,
+                available=limit - top, limit=limit, font_pt=font_px * 0.75,
+                line_height=font_px * 1.3,
+                lines_bottom=[c.position_y + c.margin_height() for c in box.children
+                              if "ln" in (c.element.get("class") or "").split() and "see" not in (c.element.get("class") or "")],
+                fixed="fixed" in (element.get("class") or "").split())
+        return
+    # The box a field sits in is its nearest block ancestor (the sign boxes' text is an inline
+    # block, inside a line, inside the fixed block).
+    container = box if type(box).__name__ in ("BlockBox", "PageBox") else parent
+    for child in getattr(box, "children", ()):
+        _walk_fits(child, container, found, tolerance_px)

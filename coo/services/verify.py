@@ -4,6 +4,7 @@ the portal confirms nothing about a certificate without its code. Every inquiry 
 import hmac
 
 from coo import enums
+from coo.customs import offices
 from coo.models import Certificate
 from coo.security import verification_code
 from coo.services import audit
@@ -34,3 +35,8 @@ FOUND, NOT_FOUND = "查到已归档证书", "未查到（编号或核查码不�
 def log_inquiry(number: str, cert):
     audit.record("verify_inquiry", normalise(number), FOUND if cert else NOT_FOUND,
                  enterprise=cert.exporter if cert else None, actor="外方")
+
+
+def office_of(cert):
+    """The issuing office, in Chinese and English (the one table of offices)."""
+    return offices.for_name(cert.issuing_office)

@@ -80,7 +80,8 @@ def init_app(app):
 @bp.get("/ops/")
 @ops_required
 def index():
-    return render("ops/index.html", queues=QUEUES)
+    from coo.services import layouts
+    return render("ops/index.html", queues=QUEUES, failed_layouts=list(layouts.failed_layouts()))
 
 
 def _simulator_page(status=200, error="", form=None):

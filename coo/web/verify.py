@@ -40,7 +40,7 @@ def index():
         return render("verify/index.html", block="result", **context)
     cert = verify.lookup(number, code)
     verify.log_inquiry(number, cert)
-    context.update(searched=True, cert=cert)
+    context.update(searched=True, cert=cert, office=verify.office_of(cert) if cert else None)
     return render("verify/index.html", block="result", **context)
 
 
