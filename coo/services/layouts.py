@@ -362,7 +362,7 @@ def approved_fields(cert) -> dict:
 def _image(relative, width_mm, height_mm):
     if not relative:
         return None
-    return {"src": storage.path(relative).as_uri(), "width_mm": float(width_mm), "height_mm": float(height_mm)}
+    return {"src": storage_url(relative), "width_mm": float(width_mm), "height_mm": float(height_mm)}
 
 
 def visa_of(cert) -> dict:
@@ -437,7 +437,7 @@ _IMAGE_CACHE_MAX = 64
 # Seal and signature images are read from the storage (local folder or object store) through
 # this URL scheme, and only those two kinds: a template cannot pull a layout or an export.
 STORAGE_SCHEME = "coo-storage"
-STORAGE_IMAGE_KINDS = ("seals/", "signatures/")
+STORAGE_IMAGE_KINDS = ("seals/", "signatures/", "visas/")   # visas/: the issuing office's seal and officer signature
 
 
 def storage_url(key: str) -> str:

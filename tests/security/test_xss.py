@@ -30,7 +30,7 @@ REFLECTED_PARAMS = ("number", "certificate_number", "no", "invoice_number", "inv
 # Fields that hold codes with a fixed format (the payload would not be a valid value).
 FORMAT_FIELDS = {"number", "cert_type", "importing_country_code", "layout_original_path", "layout_copy_path",
                  "layout_key", "currency", "platform", "layout_status", "print_status", "download_status",
-                 "archive_status"}
+                 "archive_status", "visa_seal_path", "visa_signature_path"}   # storage keys, not text
 
 
 def _text_fields(model):
