@@ -30,7 +30,7 @@ def test_changelog_shows_releases_newest_first(client, operator):
     assert [r.title for r in parsed] == ["1.1", "1.0"]
     assert parsed[0].sections == [("新增", ["第二版"])]
     html = client.get("/changelog").get_data(as_text=True)
-    assert html.index("1.0.1（2026-11-27）") < html.index("1.0.0（2026-11-26）") < html.index("新增")
+    assert html.index("1.1.0（2026-12-01）") < html.index("1.0.1（2026-11-27）") < html.index("1.0.0（2026-11-26）")
 
 
 def test_release_notes_are_versions_with_dates_in_plain_chinese():
