@@ -191,6 +191,23 @@ class ProductionConfig(Config):
         problems = production_problems(self)
         if problems:
             raise UnsafeConfiguration(problems)
+        import logging
+        for warning in production_warnings(self):
+            logging.getLogger("coo.config").warning("COO_CONFIG=production: %s", warning)
+
+
+def production_warnings(config) -> list[str]:
+    """What production runs with but should not: keys each host would make for itself (a QR or
+    an original signed on one host would not verify against another host's keys), and
+    originals signed without a trusted timestamp."""
+    warnings = []
+    for name, setting in (("COO_VERIFY_KEY", "VERIFY_KEY_PATH"), ("COO_SIGNING_KEY", "SIGNING_KEY_PATH"),
+                          ("COO_SIGNING_CERT", "SIGNING_CERT_PATH")):
+        if not getattr(config, setting, ""):
+            warnings.append(f"{name} is not set: this host makes its own demo key; set the same key on every host")
+    if not getattr(config, "TSA_URL", ""):
+        warnings.append("COO_TSA_URL is not set: downloaded originals carry no trusted timestamp (PAdES B-B)")
+    return warnings
 
 
 class UnsafeConfiguration(RuntimeError):

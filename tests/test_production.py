@@ -273,3 +273,17 @@ def test_the_qr_address_comes_from_public_base_url(app):
     with app.test_request_context("/", headers={"Host": "evil.example"}):
         url = verification_url("E231026902330075")
     assert url.startswith(app.config["PUBLIC_BASE_URL"].rstrip("/") + "/verify?no=E231026902330075&code=")
+
+
+def test_production_warns_of_keys_each_host_would_make_for_itself():
+    """Started without shared keys, every host would sign QR seals and originals with its own
+    demo key: production says so for each missing setting, and not once they are set."""
+    from types import SimpleNamespace
+    from config import production_warnings
+    bare = SimpleNamespace(VERIFY_KEY_PATH="", SIGNING_KEY_PATH="", SIGNING_CERT_PATH="", TSA_URL="")
+    warned = "\n".join(production_warnings(bare))
+    for name in ("COO_VERIFY_KEY", "COO_SIGNING_KEY", "COO_SIGNING_CERT", "COO_TSA_URL"):
+        assert name in warned
+    configured = SimpleNamespace(VERIFY_KEY_PATH="/k/verify.pem", SIGNING_KEY_PATH="/k/sign.pem",
+                                 SIGNING_CERT_PATH="/k/sign.crt", TSA_URL="https://tsa.example.cn/")
+    assert production_warnings(configured) == []
