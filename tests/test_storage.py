@@ -402,6 +402,8 @@ def test_a_copy_pdf_and_a_background_export_are_served_by_the_host_that_did_not_
     # Customs approves a certificate through host A: its layout job is enqueued.
     schema = json.loads((ROOT / "docs" / "certificate.schema.json").read_text(encoding="utf-8"))
     record = dict(schema["examples"][0], number="E263301500000077")
+    from coo.customs import offices, visa
+    record["certification"] = visa.certification_for(offices.find(record["issuing_office"]))
     body = json.dumps(record, ensure_ascii=False).encode()
     path = "/api/customs/v1/certificates"
     signed = signing.sign(s3_app.config["CUSTOMS_SHARED_KEY"], "POST", path, body)
