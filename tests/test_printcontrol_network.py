@@ -5,6 +5,7 @@ import http.server
 import random
 import subprocess
 import sys
+import time
 import threading
 
 import pytest
@@ -60,9 +61,17 @@ def test_the_control_outlives_its_server_stopping_and_starting_again(app, client
         wait_for("the job to be reported", lambda: PrintJob.get_by_id(job.id).status == enums.PrintJobStatus.DONE)
         assert (printed / f"{cert.number}-original.pdf").exists()
 
-        # `status` says what it does, in Chinese
-        status = subprocess.run([sys.executable, "-m", "coo.printcontrol", "--config", str(control.config), "status"],
-                                capture_output=True, text=True, timeout=60)
+        # `status` says what it does, in Chinese (its state file follows the control's next
+        # heartbeat after the reconnect, so ask until it has caught up)
+        def ask_status():
+            return subprocess.run([sys.executable, "-m", "coo.printcontrol", "--config", str(control.config),
+                                   "status"], capture_output=True, text=True, timeout=60)
+        status = ask_status()
+        for _ in range(30):
+            if "运行中" in status.stdout and "已连接系统" in status.stdout:
+                break
+            time.sleep(0.5)
+            status = ask_status()
         out = status.stdout
         assert status.returncode == 0, status.stderr
         assert "浙江华东进出口有限公司" in out and server.url in out
