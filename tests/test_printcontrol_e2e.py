@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from coo.models import Certificate, CustomsExchange, PrintControl, PrintJob
 from coo.printcontrol import VERSION
 from coo.security import verification_code
 
+from control_support import wait_for
 from printing_support import code_from, printable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,17 +33,6 @@ def served(app):
     server.shutdown()
     server.server_close()      # joins the request threads (a long-poll may still be running)
     thread.join(timeout=10)
-
-
-def wait_for(what, predicate, timeout=60):
-    """Wait for something another process does; fail with `what` if it never happens."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for: {what}")
 
 
 def control(*args, tmp, **popen):

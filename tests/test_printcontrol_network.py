@@ -5,7 +5,6 @@ import http.server
 import random
 import subprocess
 import sys
-import time
 import threading
 
 import pytest
@@ -66,12 +65,10 @@ def test_the_control_outlives_its_server_stopping_and_starting_again(app, client
         def ask_status():
             return subprocess.run([sys.executable, "-m", "coo.printcontrol", "--config", str(control.config),
                                    "status"], capture_output=True, text=True, timeout=60)
-        status = ask_status()
-        for _ in range(30):
-            if "运行中" in status.stdout and "已连接系统" in status.stdout:
-                break
-            time.sleep(0.5)
-            status = ask_status()
+        def caught_up():
+            answer = ask_status()
+            return answer if answer.returncode or ("运行中" in answer.stdout and "已连接系统" in answer.stdout) else None
+        status = wait_for("status to show the reconnect", caught_up)
         out = status.stdout
         assert status.returncode == 0, status.stderr
         assert "浙江华东进出口有限公司" in out and server.url in out
