@@ -40,9 +40,8 @@ LAYOUT_VERSION = 2
 FONT_STEPS_PT = (7.5, 7.0, 6.5)     # the smaller sizes an approved field may step down to ...
 MIN_FONT_PT = 6.5                   # ... never below what a customs officer reads at arm's length
 MAX_RENDERS = 5                     # measured once; only what does not fit is laid out again
-# Form E and RCEP have templates of their own; every other form is data (coo/services/forms.py)
-# laid out by layouts/form.html.
-FAMILIES = {"E": "form_e", "RCEP": "rcep"}
+# Every form is data (coo/services/forms.py) laid out by this template.
+TEMPLATE = "layouts/form.html"
 QR_MODULE_MM = 0.6          # version 5 (37 modules) → 22 mm symbol, 27 mm with the quiet zone
 # A certificate whose approval carries no certification cannot be printed (shown as layout_error).
 NO_CUSTOMS_CERTIFICATION = ("海关审批信息中没有签证机构的电子签证印章和签证官签名，证书不能自助打印：请联系签证机构重新下发，"
@@ -337,7 +336,7 @@ def _goods(cert):
 
 
 def template_name(cert) -> str:
-    return f"layouts/{FAMILIES.get(cert.cert_type.form_family, 'form')}.html"
+    return TEMPLATE
 
 
 def _date_en(value) -> str:
@@ -401,7 +400,7 @@ def layout_context(cert, auth) -> dict:
                       "width_mm": float(signature.width_mm), "height_mm": float(signature.height_mm),
                       "name": signature.declarant.name},
         "office": offices.for_name(cert.issuing_office),
-        "form": None if cert.cert_type.form_family in FAMILIES else forms.form_for(cert.cert_type),
+        "form": forms.form_for(cert.cert_type),
         "columns": columns,
         "widths": [c[2] for c in columns],
         "description_column": next(i for i, c in enumerate(columns) if c[3] in forms.DESCRIPTION_CELLS),
