@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
 from customs_helpers import forget_demo_authorisations
-from coo import enums, queue, storage
+from coo import drawing, enums, queue, storage
 from coo.clock import to_local, utcnow
 from coo.models import (
     Authorisation, Certificate, CertificateType, Enterprise, GoodsLine, Seal, Signature,
@@ -95,8 +95,8 @@ def _placed_images(pdf: bytes, page_no: int = 0):
 
 def _seal_and_signature(pdf):
     """The seal and signature as drawn: recognised by their pixel size (600 dpi scans)."""
-    seal_px = demo_layouts._px(SEAL_MM)
-    sig_px = (demo_layouts._px(SIGNATURE_MM[0]), demo_layouts._px(SIGNATURE_MM[1]))
+    seal_px = drawing.px(SEAL_MM)
+    sig_px = (drawing.px(SIGNATURE_MM[0]), drawing.px(SIGNATURE_MM[1]))
     images = _placed_images(pdf)
     seals = [i for i in images if (i[0], i[1]) == (seal_px, seal_px)]
     signatures = [i for i in images if (i[0], i[1]) == sig_px]

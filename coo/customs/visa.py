@@ -4,44 +4,25 @@ electronic visa seal (签证印章) and the authorised officer's name and signat
 the way `coo.services.sample_scans` draws the demo seals; a real gateway sends customs' own."""
 import base64
 import functools
-import io
 import math
 import random
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from coo import drawing
 from coo.customs.offices import Office
 
-FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
-DPI = 600
 SEAL_MM = 38.0                  # the customs visa seal's diameter
 SIGNATURE_MM = (30.0, 11.0)
 CUSTOMS_RED = (200, 16, 46, 255)
 INK = (25, 25, 25, 255)
 
 
-def _px(mm: float) -> int:
-    return round(mm / 25.4 * DPI)
-
-
-def _font(size_px: int):
-    try:
-        return ImageFont.truetype(FONT, size_px)
-    except OSError:
-        return ImageFont.load_default(size_px)
-
-
-def _png(image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, "PNG", dpi=(DPI, DPI), optimize=True)
-    return out.getvalue()
-
-
 @functools.lru_cache(maxsize=16)
 def visa_seal_png(office: Office) -> bytes:
     """A round visa seal: double ring, 中华人民共和国<office> on the upper arc, a star, 签证专用章,
     the office's English name and code along the bottom."""
-    size = _px(SEAL_MM)
+    size = drawing.px(SEAL_MM)
     image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     ring = max(4, size // 30)
@@ -55,7 +36,7 @@ def visa_seal_png(office: Office) -> bytes:
     draw.polygon(points, fill=CUSTOMS_RED)
     name = "中华人民共和国" + office.name_zh
     char_px = int(size * 0.095)
-    face = _font(char_px)
+    face = drawing.font(char_px)
     radius = size / 2 - inner - char_px * 0.8
     span = math.radians(240)
     for i, ch in enumerate(name):
@@ -65,29 +46,29 @@ def visa_seal_png(office: Office) -> bytes:
         glyph = glyph.rotate(-math.degrees(angle) - 90, resample=Image.BICUBIC)
         image.alpha_composite(glyph, (int(cx + radius * math.cos(angle) - char_px),
                                       int(cy + radius * math.sin(angle) - char_px)))
-    draw.text((cx, cy + size * 0.17), "签证专用章", font=_font(int(size * 0.075)), fill=CUSTOMS_RED, anchor="mm")
-    draw.text((cx, cy + size * 0.30), f"{office.name_en} {office.code}", font=_font(int(size * 0.045)),
+    draw.text((cx, cy + size * 0.17), "签证专用章", font=drawing.font(int(size * 0.075)), fill=CUSTOMS_RED, anchor="mm")
+    draw.text((cx, cy + size * 0.30), f"{office.name_en} {office.code}", font=drawing.font(int(size * 0.045)),
               fill=CUSTOMS_RED, anchor="mm")
-    return _png(image)
+    return drawing.png(image)
 
 
 @functools.lru_cache(maxsize=16)
 def officer_signature_png(office: Office) -> bytes:
     """The authorised officer's handwritten-looking signature, transparent."""
-    w, h = _px(SIGNATURE_MM[0]), _px(SIGNATURE_MM[1])
+    w, h = drawing.px(SIGNATURE_MM[0]), drawing.px(SIGNATURE_MM[1])
     image = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     text = office.officer.title()
-    face = _font(int(h * 0.5))
+    face = drawing.font(int(h * 0.5))
     scale = min(1.0, w * 0.86 / max(1, face.getlength(text)))
-    face = _font(int(h * 0.5 * scale))
+    face = drawing.font(int(h * 0.5 * scale))
     draw.text((w * 0.06, h * 0.45), text, font=face, fill=INK, anchor="lm")
     rng = random.Random(office.code)
     line = [(w * (0.04 + 0.9 * t / 30), h * (0.8 - 0.1 * math.sin(t / 30 * math.pi * 2)) + rng.uniform(-2, 2))
             for t in range(31)]
     draw.line(line, fill=INK, width=max(3, h // 50), joint="curve")
     image = image.transform((w, h), Image.AFFINE, (1, 0.3, -h * 0.15, 0, 1, 0), resample=Image.BICUBIC)
-    return _png(image)
+    return drawing.png(image)
 
 
 def certification_for(office: Office) -> dict:

@@ -6,42 +6,22 @@ of 印章制作 stores them), so the demo and the layout tests have real images 
 Where another part of the demo already gave an exporter a successful authorisation, it is kept.
 """
 import datetime
-import io
 import math
 import random
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from coo import enums, storage
+from coo import drawing, enums, storage
 from coo.clock import utcnow
 from coo.models import Authorisation, Certificate, Enterprise, Operator, Seal, Signature, database
 
-FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
-DPI = 600
 SEAL_RED = (206, 17, 38, 255)
 INK = (20, 30, 90, 255)
 
 
-def _px(mm: float) -> int:
-    return round(mm / 25.4 * DPI)
-
-
-def _font(size_px: int):
-    try:
-        return ImageFont.truetype(FONT, size_px)
-    except OSError:   # no CJK font installed: the shapes still make a seal
-        return ImageFont.load_default(size_px)
-
-
-def _png(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, "PNG", dpi=(DPI, DPI), optimize=True)
-    return out.getvalue()
-
-
 def draw_seal(name_zh: str, diameter_mm: float = 42.0) -> bytes:
     """A round company seal (公司章): red ring, the name along the top arc, a star, transparent."""
-    size = _px(diameter_mm)
+    size = drawing.px(diameter_mm)
     image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     ring = max(4, size // 28)
@@ -57,7 +37,7 @@ def draw_seal(name_zh: str, diameter_mm: float = 42.0) -> bytes:
     draw.polygon(points, fill=SEAL_RED)
     # The name along the arc, from about 8 o'clock to 4 o'clock over the top.
     char_px = int(size * 0.12)
-    font = _font(char_px)
+    font = drawing.font(char_px)
     radius = size / 2 - ring - char_px * 0.75
     span = math.radians(250)
     n = max(1, len(name_zh))
@@ -69,16 +49,16 @@ def draw_seal(name_zh: str, diameter_mm: float = 42.0) -> bytes:
         x = cx + radius * math.cos(angle) - char_px
         y = cy + radius * math.sin(angle) - char_px
         image.alpha_composite(glyph, (int(x), int(y)))
-    draw.text((cx, cy + size * 0.28), "专用章", font=_font(int(size * 0.08)), fill=SEAL_RED, anchor="mm")
-    return _png(image)
+    draw.text((cx, cy + size * 0.28), "专用章", font=drawing.font(int(size * 0.08)), fill=SEAL_RED, anchor="mm")
+    return drawing.png(image)
 
 
 def draw_signature(name: str, width_mm: float = 30.0, height_mm: float = 12.0, seed: int = 7) -> bytes:
     """A declarant's handwritten-looking signature in dark blue ink, transparent."""
-    w, h = _px(width_mm), _px(height_mm)
+    w, h = drawing.px(width_mm), drawing.px(height_mm)
     image = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
-    font = _font(int(h * 0.62))
+    font = drawing.font(int(h * 0.62))
     draw.text((w * 0.08, h * 0.42), name, font=font, fill=INK, anchor="lm")
     # A flourish under the name.
     rng = random.Random(seed)
@@ -89,7 +69,7 @@ def draw_signature(name: str, width_mm: float = 30.0, height_mm: float = 12.0, s
     draw.line(points, fill=INK, width=max(3, h // 45), joint="curve")
     # Slant it like handwriting.
     image = image.transform((w, h), Image.AFFINE, (1, 0.25, -h * 0.12, 0, 1, 0), resample=Image.BICUBIC)
-    return _png(image)
+    return drawing.png(image)
 
 
 def authorise(enterprise: Enterprise, seal_diameter_mm: float = 42.0,
@@ -111,10 +91,10 @@ def authorise(enterprise: Enterprise, seal_diameter_mm: float = 42.0,
         seal = Seal.create(enterprise=enterprise, owner=legal, name=f"{enterprise.name_zh}公章{serial}",
                            shape=enums.SealShape.ROUND, valid_from=today - datetime.timedelta(days=365),
                            valid_to=today + datetime.timedelta(days=3 * 365),
-                           height_mm=seal_diameter_mm, width_mm=seal_diameter_mm, dpi=DPI,
+                           height_mm=seal_diameter_mm, width_mm=seal_diameter_mm, dpi=drawing.DPI,
                            image_path=seal_path, original_path=seal_path, image_sha256=seal_sha)
         signature = Signature.create(enterprise=enterprise, declarant=declarant, name=f"{declarant.name}签名{serial}",
-                                     width_mm=signature_size_mm[0], height_mm=signature_size_mm[1], dpi=DPI,
+                                     width_mm=signature_size_mm[0], height_mm=signature_size_mm[1], dpi=drawing.DPI,
                                      image_path=sig_path, original_path=sig_path, image_sha256=sig_sha)
         return Authorisation.create(enterprise=enterprise, seal=seal, signature=signature,
                                     requested_by=legal.name, submitted_at=at - datetime.timedelta(minutes=5),

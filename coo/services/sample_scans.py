@@ -4,29 +4,22 @@ make their seals here, and feed them through the real scan processing (`coo.scan
 import io
 import math
 import random
-from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter
+
+from coo import drawing
 
 SEAL_RED = (204, 34, 41)
 SEAL_BLUE = (36, 64, 170)
 PEN_DARK = (28, 32, 52)
 PAPER = (247, 245, 238)
-FONT_PATHS = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-)
 
 
 def px(mm: float, dpi: int) -> int:
     return int(round(mm * dpi / 25.4))
 
 
-def font(size_px: int):
-    for candidate in FONT_PATHS:
-        if Path(candidate).exists():
-            return ImageFont.truetype(candidate, size_px)
-    return ImageFont.load_default(size_px)
+font = drawing.font
 
 
 def _paper(width_px, height_px, seed, colour=PAPER):
