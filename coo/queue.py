@@ -37,6 +37,19 @@ def queue(name: str = "default") -> Queue:
     return Queue(name, connection=redis())
 
 
+def _id_in_use(job_id: str) -> bool:
+    """Whether a job with this id is queued, scheduled or running; a finished or failed one is
+    deleted, so the id is free again."""
+    conn = redis()
+    existing = Job.fetch(job_id, connection=conn) if Job.exists(job_id, connection=conn) else None
+    if existing is None:
+        return False
+    if existing.get_status(refresh=True) in _LIVE:
+        return True
+    existing.delete()
+    return False
+
+
 def enqueue(func, *args, job_id: str, queue_name: str = "default", retry=DEFAULT_RETRY,
             job_timeout: int = 300, **kwargs) -> Job | None:
     """Enqueue `func(*args)` under `job_id`; returns None when that job is already live.
@@ -44,12 +57,8 @@ def enqueue(func, *args, job_id: str, queue_name: str = "default", retry=DEFAULT
     A finished or failed job with the same id is replaced: the caller asked for the work again
     because the row says it is still to be done.
     """
-    conn = redis()
-    existing = Job.fetch(job_id, connection=conn) if Job.exists(job_id, connection=conn) else None
-    if existing is not None:
-        if existing.get_status(refresh=True) in _LIVE:
-            return None
-        existing.delete()
+    if _id_in_use(job_id):
+        return None
     try:
         return queue(queue_name).enqueue(
             func, *args, job_id=job_id, unique=True, retry=retry, job_timeout=job_timeout,
@@ -67,12 +76,8 @@ def enqueue_in(seconds: float, func, *args, job_id: str, queue_name: str = "defa
     if seconds <= 0:
         return enqueue(func, *args, job_id=job_id, queue_name=queue_name, retry=retry,
                        job_timeout=job_timeout, **kwargs)
-    conn = redis()
-    existing = Job.fetch(job_id, connection=conn) if Job.exists(job_id, connection=conn) else None
-    if existing is not None:
-        if existing.get_status(refresh=True) in _LIVE:
-            return None
-        existing.delete()
+    if _id_in_use(job_id):
+        return None
     return queue(queue_name).enqueue_in(
         datetime.timedelta(seconds=seconds), func, *args, job_id=job_id, retry=retry,
         job_timeout=job_timeout, result_ttl=3600, failure_ttl=7 * 24 * 3600, **kwargs)
