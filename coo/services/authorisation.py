@@ -89,20 +89,22 @@ def _set_default(enterprise, by, **field):
 
 def set_default_seal(enterprise, seal_id, by: str) -> str:
     """默认印章. Returns an error message, or '' when set."""
-    seal = usable_seals(enterprise).where(Seal.id == _int(seal_id)).first()
-    if seal is None:
-        return SEAL_NOT_USABLE
-    _set_default(enterprise, by, seal=seal)
-    audit.record("default_seal_set", target=seal.name, enterprise=enterprise)
-    return ""
+    return _choose_default(enterprise, by, "seal", usable_seals(enterprise), seal_id, SEAL_NOT_USABLE)
 
 
 def set_default_signature(enterprise, signature_id, by: str) -> str:
-    signature = usable_signatures(enterprise).where(Signature.id == _int(signature_id)).first()
-    if signature is None:
-        return SIGNATURE_NOT_USABLE
-    _set_default(enterprise, by, signature=signature)
-    audit.record("default_signature_set", target=signature.name, enterprise=enterprise)
+    """默认签名. Returns an error message, or '' when set."""
+    return _choose_default(enterprise, by, "signature", usable_signatures(enterprise), signature_id,
+                           SIGNATURE_NOT_USABLE)
+
+
+def _choose_default(enterprise, by: str, kind: str, usable, item_id, refusal: str) -> str:
+    """Make one of the `usable` seals or signatures (`kind`) the enterprise's default."""
+    item = usable.where(usable.model.id == _int(item_id)).first()
+    if item is None:
+        return refusal
+    _set_default(enterprise, by, **{kind: item})
+    audit.record(f"default_{kind}_set", target=item.name, enterprise=enterprise)
     return ""
 
 
