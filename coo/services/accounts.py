@@ -273,6 +273,10 @@ def _attempt(kind: str, typed: str, principal_key: str, throttle: LoginThrottle 
     return _Attempt(throttle, addr, f"{kind}:{_digest(typed)}", known)
 
 
+# login_with_card and login_with_password run the same steps (throttle, secret, failure count, then
+# the holder's state) on purpose: the shared parts are `_attempt`, `check_secret` and
+# `_count_failure`; what stays written twice is what differs per actor (a card's PIN, lock and
+# validity dates; an account's password, lock and operator), with the manual's own message each.
 def login_with_card(number: str, pin: str, limit: int = 5, throttle: LoginThrottle | None = None) -> LoginResult:
     number = (number or "").strip()
     if not number or not pin:

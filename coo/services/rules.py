@@ -39,6 +39,8 @@ from coo.models import Authorisation, Certificate, CertificateType, ExceptionApp
 from coo.services.access import View, active_grant, can_see
 
 
+# `Action` and `Code` are word tables like coo/enums.py (a stable code and the manual's words a line):
+# alike in shape, each the one list of its kind.
 class Action(enums.Labelled):
     PREVIEW_COPY = "preview_copy", "预览/下载副本"
     PRINT_BOTH = "print_both", "打印正副本"
