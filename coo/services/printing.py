@@ -26,7 +26,6 @@ from pathlib import Path
 from flask import current_app
 from coo import enums
 from coo.clock import utcnow
-from coo.customs import HANDLERS
 from coo.db import lock_rows, write_transaction
 from coo.models import (
     Certificate, CustomsExchange, PrintControl, PrintJob, database,
@@ -34,10 +33,8 @@ from coo.models import (
 from coo.params import parse_int
 from coo.queue import redis
 from coo.security import new_token, token_digest
-from coo.services import audit, printwake, rules, sweep
+from coo.services import audit, printwake, rules
 from coo.services.access import visible_certificates
-
-HANDLERS[enums.ExchangeKind.ARCHIVE.value] = "coo.services.printing.apply_archive_receipt"
 
 ORIGINAL_KINDS = (enums.PrintKind.ORIGINAL_AND_COPY, enums.PrintKind.ORIGINAL)
 PARTS = {
@@ -361,7 +358,7 @@ STALE_QUEUED = "打印控件未在规定时间内接收任务，任务已取消�
 
 
 def expire_stale_jobs() -> int:
-    """Sweep step: a job no control took (none running) or that a control took and never reported
+    """Sweep step (`sweep.print_jobs`): a job no control took (none running) or that a control took and never reported
     (it crashed, the power went) must not block its certificate forever. A queued one ends as
     打印失败. A taken original was sent to the printer as far as anyone knows: it counts as
     printed (已打印) and waits for the user's 是/否 like any printed original; a taken copy fails."""
@@ -401,10 +398,6 @@ def original_sent(certificate_id) -> bool:
         return True
     return bool(C.update(print_status=enums.PrintStatus.PRINTED, print_count=C.print_count + 1, updated_at=now)
                 .where((C.id == certificate_id) & (C.print_status == enums.PrintStatus.PENDING)).execute())
-
-
-if expire_stale_jobs not in sweep.STEPS:
-    sweep.STEPS.append(expire_stale_jobs)
 
 
 def job_for_view(view, job_id: int):
@@ -476,7 +469,7 @@ def _archive_open(cert_id) -> bool:
 
 
 def apply_archive_receipt(exchange, receipt):
-    """HANDLERS["archive"]: customs has answered the archive request. 已归档 publishes the
+    """`exchanges.HANDLERS[ARCHIVE]`: customs has answered the archive request. 已归档 publishes the
     certificate to the verification portal; a refusal leaves it 未归档 (recorded)."""
     cert = Certificate.get_or_none(Certificate.id == exchange.subject_id)
     if cert is None:
