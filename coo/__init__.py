@@ -8,10 +8,6 @@ having been imported (the receipt handlers and sweep steps are tables in `coo.se
 import os
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
-from htmx_flask import Htmx
-
-csrf = CSRFProtect()
 
 
 def create_app(config_name: str | None = None, *, web: bool = True, **overrides) -> Flask:
@@ -35,10 +31,6 @@ def create_app(config_name: str | None = None, *, web: bool = True, **overrides)
     queue.init_app(app)
     if web:
         from coo import web as web_side
-        from coo.services import accounts
-        Htmx(app)
-        csrf.init_app(app)
-        accounts.init_login(app)
         web_side.init_app(app)
     register_cli(app)
     if app.config["TRUSTED_PROXIES"]:

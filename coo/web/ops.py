@@ -10,12 +10,12 @@ from rq.exceptions import NoSuchJobError
 from htmx_flask import request
 from flask_login import current_user
 
-from coo import csrf
 from coo.queue import QUEUES
 from coo.models import Enterprise
 from coo.services import ops as ops_service, paging
 from coo.services.paging import paginate
 from coo.services.accounts import ops_required
+from coo.web import csrf
 from coo.web.htmx import render, see_other
 
 # No url_prefix: /healthz sits at the root, where load balancers look for it.

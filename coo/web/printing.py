@@ -16,12 +16,13 @@ from flask import (
 )
 from flask_login import current_user
 
-from coo import csrf, enums, storage
+from coo import enums, storage
 from coo.params import parse_ids, parse_seconds
 from coo.services import printing, rules
 from coo.services.access import certificate_or_404, current_view, visible_certificates
 from coo.services.accounts import enterprise_required
 from coo.services.ratelimit import allow
+from coo.web import csrf
 from coo.models import Certificate
 from coo.web.htmx import render, see_other, trigger, wants_fragment
 
