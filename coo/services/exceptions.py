@@ -168,8 +168,8 @@ def apply_receipt(exchange, receipt) -> None:
 
 
 def note_reprint(certificate_id) -> bool:
-    """The original was sent to the printer again under an accepted application: printing calls
-    this in the transaction that counts the reprint (`printing.original_sent`). Closes the
+    """The original was sent to the printer again under an accepted application: printjobs calls
+    this in the transaction that counts the reprint (`printjobs.original_sent`). Closes the
     application (已重新打印); without an accepted application it changes nothing."""
     done = (ExceptionApplication.update(status=enums.ExceptionStatus.REPRINTED, reprinted_at=utcnow())
             .where((ExceptionApplication.certificate == certificate_id)

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 # import this one). Every ExchangeKind has one: tests/test_architecture.py checks it.
 HANDLERS: dict[enums.ExchangeKind, str] = {
     enums.ExchangeKind.AUTHORISATION: "coo.services.authorisation.apply_receipt",
-    enums.ExchangeKind.ARCHIVE: "coo.services.printing.apply_archive_receipt",
+    enums.ExchangeKind.ARCHIVE: "coo.services.archiving.apply_receipt",
     enums.ExchangeKind.EXCEPTION: "coo.services.exceptions.apply_receipt",
 }
 

@@ -66,9 +66,9 @@ def exports() -> int:
 
 
 def print_jobs() -> int:
-    """Print jobs no control took, or took and never reported (`printing.expire_stale_jobs`)."""
-    from coo.services import printing
-    return printing.expire_stale_jobs()
+    """Print jobs no control took, or took and never reported (`printjobs.expire_stale_jobs`)."""
+    from coo.services import printjobs
+    return printjobs.expire_stale_jobs()
 
 
 def customs_nonces() -> int:
