@@ -100,3 +100,110 @@ def test_a_worker_without_the_web_applies_every_kind_of_receipt_and_runs_the_swe
     assert ExceptionApplication.get_by_id(application.id).status == enums.ExceptionStatus.ACCEPTED
     assert Certificate.get_by_id(to_reprint.id).reprint_allowed is True
     assert PrintJob.get_by_id(stale.id).status == enums.PrintJobStatus.FAILED
+
+
+# --- the direction of imports -----------------------------------------------------------------
+
+# (importing package or module, imported prefix): a lower layer never imports a higher one. Every
+# import counts, at the top of a module or inside a function (a lazy import is an arrow too).
+FOUNDATION = ("coo.models", "coo.db", "coo.enums", "coo.clock", "coo.params", "coo.queue", "coo.storage",
+              "coo.security", "coo.validators", "coo.barcode", "coo.scan", "coo.signing", "coo.proof")
+# The print control runs on the user's PC from a zipapp of coo/printcontrol/*.py alone.
+SERVER = ("coo.models", "coo.db", "coo.enums", "coo.params", "coo.queue", "coo.storage", "coo.services",
+          "coo.web", "coo.customs", "coo.security", "coo.clock")
+FORBIDDEN = [
+    ("coo.customs", "coo.web"),
+    ("coo.customs", "coo.services"),
+    ("coo.services", "coo.web"),
+    ("jobs", "coo.web"),
+    *((low, high) for low in FOUNDATION for high in ("coo.services", "coo.web")),
+    *(("coo.printcontrol", server) for server in SERVER),
+]
+# Arrows that run back up on purpose, each with its reason. Empty: none is needed.
+JUSTIFIED: set[tuple[str, str]] = set()
+
+
+def _module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: Path, module: str):
+    """(line, imported module) for every import in the file; `from a import b` names a.b too,
+    since b may be a module (`from coo import web`)."""
+    import ast
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            yield node.lineno, base
+            for alias in node.names:
+                yield node.lineno, f"{base}.{alias.name}"
+
+
+def _within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def arrows_back_up(root: Path = ROOT):
+    found = set()
+    for path in sorted([*(root / "coo").rglob("*.py"), *(root / "jobs").rglob("*.py")]):
+        module = _module_name(path, root)
+        for line, imported in imports_of(path, module):
+            for lower, higher in FORBIDDEN:
+                if _within(module, lower) and _within(imported, higher) and (module, imported) not in JUSTIFIED:
+                    found.add(f"{path.relative_to(root)}:{line} {module} imports {imported}")
+    return sorted(found)
+
+
+def test_no_import_runs_back_up():
+    assert arrows_back_up() == []
+
+
+def test_the_import_walk_finds_lazy_relative_and_from_imports(tmp_path):
+    """The walk itself can fail: it finds each shape an arrow can take, and only those."""
+    (tmp_path / "coo" / "customs").mkdir(parents=True)
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "coo" / "customs" / "sample.py").write_text(
+        "import coo.models\nfrom coo.customs import offices\n\n\ndef f():\n    from coo import web\n"
+        "    from ..services import rules\n", encoding="utf-8")
+    (tmp_path / "jobs" / "sample.py").write_text("from coo.services import sweep\nimport coo.web.htmx\n",
+                                                  encoding="utf-8")
+    assert arrows_back_up(tmp_path) == [
+        "coo/customs/sample.py:6 coo.customs.sample imports coo.web",
+        "coo/customs/sample.py:7 coo.customs.sample imports coo.services",
+        "coo/customs/sample.py:7 coo.customs.sample imports coo.services.rules",
+        "jobs/sample.py:2 jobs.sample imports coo.web.htmx",
+    ]
+
+
+def objects_taken_from_the_app_package(root: Path = ROOT):
+    """`from coo import X` where X is not a module of coo: only the app factory may be taken from
+    coo/__init__.py (the CSRF object once lived there and blueprints imported it back up)."""
+    import ast
+    found = []
+    for path in sorted([*(root / "coo").rglob("*.py"), *(root / "jobs").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "coo" and not node.level:
+                for alias in node.names:
+                    module = root / "coo" / alias.name
+                    if alias.name != "create_app" and not (module.with_suffix(".py").is_file() or module.is_dir()):
+                        found.append(f"{path.relative_to(root)}:{node.lineno} takes {alias.name} from coo")
+    return found
+
+
+def test_only_the_app_factory_is_taken_from_the_app_package(tmp_path):
+    assert objects_taken_from_the_app_package() == []
+    (tmp_path / "coo" / "web").mkdir(parents=True)
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "coo" / "enums.py").write_text("", encoding="utf-8")
+    (tmp_path / "coo" / "web" / "api.py").write_text("from coo import csrf, enums\n", encoding="utf-8")
+    assert objects_taken_from_the_app_package(tmp_path) == ["coo/web/api.py:1 takes csrf from coo"]
