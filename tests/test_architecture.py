@@ -207,3 +207,19 @@ def test_only_the_app_factory_is_taken_from_the_app_package(tmp_path):
     (tmp_path / "coo" / "enums.py").write_text("", encoding="utf-8")
     (tmp_path / "coo" / "web" / "api.py").write_text("from coo import csrf, enums\n", encoding="utf-8")
     assert objects_taken_from_the_app_package(tmp_path) == ["coo/web/api.py:1 takes csrf from coo"]
+
+
+def test_only_the_page_or_fragment_helper_reads_request_htmx():
+    """`request.htmx` (boosted, history restore, …) is read in coo/web/htmx.py alone: a route
+    that asked it itself would skip the helper's rules."""
+    import ast
+    helper = ROOT / "coo" / "web" / "htmx.py"
+    readers = []
+    for path in sorted([*(ROOT / "coo").rglob("*.py"), *(ROOT / "jobs").rglob("*.py")]):
+        if path == helper:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "htmx":
+                readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert readers == []
+    assert "request.htmx" in helper.read_text(encoding="utf-8")

@@ -108,7 +108,7 @@ def copy(view: View, certificate_id, who: str, remote_addr: str = "", download: 
     """副本预览/下载: the copy as rendered (its storage key); nothing changes but the record of
     who fetched it."""
     cert = certificate_or_404(view, certificate_id)
-    refused = rules.check(cert, view, rules.Action.DOWNLOAD_COPY) or _file_missing(cert, cert.layout_copy_path)
+    refused = rules.check(cert, view, rules.Action.DOWNLOAD_COPY)
     if refused:
         raise Refused(refused.message)
     if download:
@@ -135,16 +135,8 @@ def _signed_original(cert: Certificate) -> str:
     return storage.put(signed, "originals", ".pdf")[0]
 
 
-def _file_missing(cert, relative) -> rules.Reason | None:
-    """接收成功 always comes with both files; a row without one is treated as not received."""
-    if not relative:
-        return rules.reason(rules.Code.LAYOUT_NOT_RECEIVED, cert.number, layout_status=cert.layout_status.label)
-    return None
-
-
 def _refuse_original(cert, view):
-    refused = (rules.check(cert, view, rules.Action.DOWNLOAD_ORIGINAL)
-               or _file_missing(cert, cert.layout_original_path))
+    refused = rules.check(cert, view, rules.Action.DOWNLOAD_ORIGINAL)
     if refused:
         raise Refused(refused.message)
 
