@@ -241,7 +241,7 @@ def archive_wait():
            "SIMULATOR_ARCHIVE_DELAY_S": str(ARCHIVE_DELAY_S)}
     from coo import db, enums, queue
     from coo.models import Certificate, database
-    from coo.services import demo, exchanges, printing
+    from coo.services import archiving, demo, exchanges
     app = make_app(url, REDIS_URL=redis.url, STORAGE_PATH=str(storage), DEMO_LAYOUTS=True,
                    SIMULATOR_ARCHIVE_DELAY_S=ARCHIVE_DELAY_S)
     processes = []
@@ -260,10 +260,10 @@ def archive_wait():
         waits, started = [], {}
         with app.app_context():
             for cert in certs:
-                # What 是 does (printing.confirm): the archive request, started after its commit.
+                # What 是 does (printjobs.confirm): the archive request, started after its commit.
                 with database.atomic():
-                    exchange = printing.create_archive_exchange(cert, printed_at="2026-12-01T10:00:00",
-                                                                print_count=1)
+                    exchange = archiving.create_archive_exchange(cert, printed_at="2026-12-01T10:00:00",
+                                                                 print_count=1)
                 exchanges.start(exchange)
                 started[cert.id] = time.monotonic()
                 time.sleep(0.5)

@@ -1,18 +1,16 @@
 """coo: Certificate of Origin self-print (原产地证书自助打印).
 
 `create_app(config_name)` builds the Flask app: settings from `config/`, the database proxy,
-login, CSRF, htmx, the blueprints of the manual's areas, and the RQ connection.
+the RQ connection, storage, and (unless `web=False`) login, CSRF, htmx and the blueprints of the
+manual's areas. A worker (`jobs.app()`) builds it with `web=False`: no job depends on a blueprint
+having been imported (the receipt handlers and sweep steps are tables in `coo.services`).
 """
 import os
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
-from htmx_flask import Htmx
-
-csrf = CSRFProtect()
 
 
-def create_app(config_name: str | None = None, **overrides) -> Flask:
+def create_app(config_name: str | None = None, *, web: bool = True, **overrides) -> Flask:
     from config import CONFIGS, ROOT
 
     config_name = config_name or os.environ.get("COO_CONFIG", "development")
@@ -26,16 +24,14 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.update(overrides)
     app.config["CONFIG_NAME"] = config_name
 
-    from coo import db, queue, storage, web
-    from coo.services import accounts
+    from coo import db, queue, storage
 
     storage.check_settings(app.config)
     db.init_app(app)
-    Htmx(app)
-    csrf.init_app(app)
-    accounts.init_login(app)
     queue.init_app(app)
-    web.init_app(app)
+    if web:
+        from coo import web as web_side
+        web_side.init_app(app)
     register_cli(app)
     if app.config["TRUSTED_PROXIES"]:
         # Behind load balancers: the client address (audit "from where") and the scheme come

@@ -72,9 +72,8 @@ def import_certificates(file):
 @with_appcontext
 def simulator_approve(exporter_code, applicant_code, type_code, country):
     """The customs simulator approves a new certificate into the system (as the ops page does)."""
-    from coo.customs import simulator
     from coo.models import Enterprise
-    from coo.services import intake
+    from coo.services import approval, intake
 
     def find(code):
         code = code.strip().upper()
@@ -84,8 +83,8 @@ def simulator_approve(exporter_code, applicant_code, type_code, country):
     exporter = find(exporter_code)
     applicant = find(applicant_code) if applicant_code else exporter
     try:
-        cert = simulator.approve_by_ids(exporter.id if exporter else 0, applicant.id if applicant else 0,
-                                        type_code.upper(), country.upper())
+        cert = approval.approve_by_ids(exporter.id if exporter else 0, applicant.id if applicant else 0,
+                                       type_code.upper(), country.upper())
     except intake.IntakeError as error:
         raise click.ClickException("；".join(error.errors)) from None
     finally:

@@ -2,7 +2,9 @@
 records the attempt, and is safe to run twice. The database is the truth, not Redis.
 
 Jobs run inside an app context (`with_app`): the worker builds the app once before forking
-(`jobs.worker.CooWorker`), and each job opens and closes its own database connection.
+(`jobs.worker.CooWorker`), and each job opens and closes its own database connection. The
+worker's app has no blueprints (`create_app(web=False)`): jobs reach only `coo.services`, and
+tests/test_architecture.py runs a receipt and the sweep with `coo.web` unimportable.
 """
 import functools
 import os
@@ -14,7 +16,7 @@ def app():
     global _app
     if _app is None:
         from coo import create_app
-        _app = create_app(os.environ.get("COO_CONFIG", "development"))
+        _app = create_app(os.environ.get("COO_CONFIG", "development"), web=False)
     return _app
 
 

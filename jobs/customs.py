@@ -2,7 +2,7 @@
 
 `run_exchange(id)` re-reads the `CustomsExchange` row and acts from its state:
 
-    待发送 (PENDING) --send--> 已发送 (SENT) --poll--> receipt --HANDLERS[kind]--> 已完成 (DONE)
+    待发送 (PENDING) --send--> 已发送 (SENT) --poll--> receipt --exchanges.HANDLERS[kind]--> 已完成 (DONE)
 
 Every state change is a conditional UPDATE on the status it expects, and the receipt is applied
 in the same transaction that marks the row DONE, so two runs of the same exchange (a retry, the
@@ -10,31 +10,26 @@ sweep, a second worker) never apply a receipt twice. No receipt yet: the job sch
 again after `CUSTOMS_POLL_INTERVAL_S`. A GatewayError is recorded (attempts, last_error) and
 retried after an exponential backoff. A lost job is found by the sweep (`coo.services.sweep`).
 
-A request customs never received (still 待发送) of a kind in `GIVE_UP_KINDS` gives up after
+A request customs never received (still 待发送) of a kind in `exchanges.GIVE_UP_KINDS` gives up after
 `CUSTOMS_GIVE_UP_S`: the row becomes 失败 and its handler gets a failed receipt saying the
 request did not reach customs, so the user may submit again. Once 已发送, customs has the request
 and its answer is awaited however long it takes.
 """
 import datetime
-import importlib
 import json
 
 from flask import current_app
 
 from coo import enums
 from coo.clock import utcnow
-from coo.customs import GIVE_UP_KINDS, HANDLERS, GatewayError, Receipt, UnknownReference, gateway
+from coo.customs import GatewayError, Receipt, UnknownReference, gateway
 from coo.db import write_transaction
 from coo.models import CustomsExchange
 from coo.queue import enqueue_in
+from coo.services.exchanges import GIVE_UP_KINDS, handler
 from jobs import with_app
 
 S = enums.ExchangeStatus
-
-
-def _handler(kind):
-    module, _, name = HANDLERS[getattr(kind, "value", kind)].rpartition(".")
-    return getattr(importlib.import_module(module), name)
 
 
 def backoff(attempts: int) -> float:
@@ -65,7 +60,7 @@ def not_delivered_message() -> str:
 
 def _gives_up(exchange) -> bool:
     limit = datetime.timedelta(seconds=current_app.config["CUSTOMS_GIVE_UP_S"])
-    return (exchange.status == S.PENDING and exchange.kind.value in GIVE_UP_KINDS
+    return (exchange.status == S.PENDING and exchange.kind in GIVE_UP_KINDS
             and utcnow() - exchange.created_at >= limit)
 
 
@@ -76,7 +71,7 @@ def _give_up(exchange, error) -> str:
         changed = _record(exchange.id, S.PENDING, status=S.FAILED, last_error=str(error),
                           completed_at=now, next_poll_at=None)
         if changed:
-            _handler(exchange.kind)(CustomsExchange.get_by_id(exchange.id),
+            handler(exchange.kind)(CustomsExchange.get_by_id(exchange.id),
                                     Receipt(ok=False, message=not_delivered_message(), at=now))
     return f"gave up: {error}" if changed else "moved by another run"
 
@@ -102,7 +97,7 @@ def apply_receipt(exchange_id: int, receipt) -> bool:
             .where((CustomsExchange.id == exchange_id) & (CustomsExchange.status == S.SENT))
             .execute())
         if changed:
-            _handler(CustomsExchange.get_by_id(exchange_id).kind)(
+            handler(CustomsExchange.get_by_id(exchange_id).kind)(
                 CustomsExchange.get_by_id(exchange_id), receipt)
     return bool(changed)
 

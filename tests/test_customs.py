@@ -12,10 +12,11 @@ from redis import Redis
 
 from coo import enums, queue
 from coo.clock import utcnow
-from coo.customs import HANDLERS, GatewayError, UnknownReference, gateway, signing
+from coo.customs import GatewayError, UnknownReference, gateway, signing
 from coo.customs.http import HttpGateway
 from coo.models import Authorisation, CustomsExchange, SimulatorMessage
 from coo.services import authorisation, exchanges
+from coo.services.exchanges import HANDLERS
 from customs_helpers import (
     forget_demo_authorisations,
     HUADONG, YUANYANG, enterprise, make_seal, make_signature, receipts_applied,
@@ -80,7 +81,7 @@ def test_a_signature_image_changed_after_the_request_fails_with_customs_words(ap
 
 def test_customs_failing_half_the_calls_converges_with_one_receipt_per_request(app, demo, worker, monkeypatch):
     monkeypatch.setitem(app.config, "SIMULATOR_FAILURE_RATE", 0.5)
-    monkeypatch.setitem(HANDLERS, "archive", "customs_helpers.count_receipt")
+    monkeypatch.setitem(HANDLERS, enums.ExchangeKind.ARCHIVE, "customs_helpers.count_receipt")
     auths = [_submit(app, name)[0] for name in (HUADONG, YUANYANG)]
     with app.app_context():
         archives = [exchanges.open_exchange(enums.ExchangeKind.ARCHIVE, 1000 + i, {"number": f"N{i}"})
@@ -98,7 +99,7 @@ def test_customs_failing_half_the_calls_converges_with_one_receipt_per_request(a
 
 
 def test_running_an_exchange_again_never_applies_its_receipt_twice(app, demo, monkeypatch):
-    monkeypatch.setitem(HANDLERS, "archive", "customs_helpers.count_receipt")
+    monkeypatch.setitem(HANDLERS, enums.ExchangeKind.ARCHIVE, "customs_helpers.count_receipt")
     with app.app_context():
         exchange = exchanges.open_exchange(enums.ExchangeKind.ARCHIVE, 7, {"number": "X"})
         queue.redis().flushdb()
@@ -146,7 +147,7 @@ def test_the_sweep_leaves_a_recently_moved_exchange_alone(app, demo, worker):
 
 
 def test_an_exchange_customs_never_received_is_sent_again(app, demo, worker, monkeypatch):
-    monkeypatch.setitem(HANDLERS, "archive", "customs_helpers.count_receipt")
+    monkeypatch.setitem(HANDLERS, enums.ExchangeKind.ARCHIVE, "customs_helpers.count_receipt")
     with app.app_context():
         exchange = exchanges.open_exchange(enums.ExchangeKind.ARCHIVE, 9, {"number": "Y"})
         queue.redis().flushdb()
@@ -192,7 +193,7 @@ def test_an_authorisation_customs_never_received_fails_after_the_limit_and_may_b
 
 def test_an_archive_request_is_retried_however_long_customs_is_unreachable(app, demo, monkeypatch):
     from jobs.customs import run_exchange
-    monkeypatch.setitem(HANDLERS, "archive", "customs_helpers.count_receipt")
+    monkeypatch.setitem(HANDLERS, enums.ExchangeKind.ARCHIVE, "customs_helpers.count_receipt")
     monkeypatch.setitem(app.config, "SIMULATOR_FAILURE_RATE", 1.0)
     with app.app_context():
         exchange = exchanges.open_exchange(enums.ExchangeKind.ARCHIVE, 11, {"number": "Z"})

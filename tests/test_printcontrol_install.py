@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from coo.models import PrintControl
-from coo.services.printing import HINTS
+from coo.services.printcontrol import HINTS
 from coo import enums
 
 from control_support import ControlProcess, Served, wait_for, write_config

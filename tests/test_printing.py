@@ -12,7 +12,8 @@ from coo.models import (
     AuditEvent, Certificate, CustomsExchange, Enterprise, PrintControl, PrintJob,
 )
 from coo.printcontrol import VERSION
-from coo.services import printing
+from coo.security import token_digest
+from coo.services import archiving, printcontrol
 from coo.services.access import ACTING_FOR_KEY
 from coo.customs import Receipt
 
@@ -99,7 +100,7 @@ def test_pairing_code_gives_one_token_once_then_revoke_ends_it(app, client, oper
                                                              "version": "1.3.0"})
     assert answer.status_code == 200 and answer.get_json()["enterprise"] == "浙江华东进出口有限公司"
     token = answer.get_json()["token"]
-    assert PrintControl.get_by_id(control.id).token_hash == printing.token_digest(token)
+    assert PrintControl.get_by_id(control.id).token_hash == token_digest(token)
     again = client.post("/api/printcontrol/v1/pair", json={"code": code, "name": "别人的电脑"})
     assert again.status_code == 404 and "配对码无效或已过期" in again.get_json()["error"]
 
@@ -109,7 +110,7 @@ def test_pairing_code_gives_one_token_once_then_revoke_ends_it(app, client, oper
     assert api(client, "post", "/heartbeat", token, json={"version": "1.3.0"}).status_code == 404
     assert "已撤销" in client.get("/printing/control").get_data(as_text=True)
     with app.app_context():
-        assert printing.control_status(control.enterprise).state == enums.PrintControlState.NOT_INSTALLED
+        assert printcontrol.control_status(control.enterprise).state == enums.PrintControlState.NOT_INSTALLED
 
 
 def test_an_expired_pairing_code_is_refused(app, client, operator):
@@ -445,12 +446,12 @@ def test_the_archive_receipt_archives_and_publishes_once(app, client, operator):
     operator.post(f"/printing/jobs/{job.id}/confirm", {"answer": "yes"})
     exchange = CustomsExchange.get()
     with app.app_context():
-        printing.apply_archive_receipt(exchange, Receipt(ok=False, message="数据不完整"))
+        archiving.apply_receipt(exchange, Receipt(ok=False, message="数据不完整"))
     assert Certificate.get_by_id(cert.id).archive_status == enums.ArchiveStatus.UNARCHIVED
     at = datetime.datetime(2026, 11, 20, 3, 0, 0)
     with app.app_context():
-        printing.apply_archive_receipt(exchange, Receipt(ok=True, message="已归档", at=at))
-        printing.apply_archive_receipt(exchange, Receipt(ok=True, message="已归档", at=at + datetime.timedelta(days=1)))
+        archiving.apply_receipt(exchange, Receipt(ok=True, message="已归档", at=at))
+        archiving.apply_receipt(exchange, Receipt(ok=True, message="已归档", at=at + datetime.timedelta(days=1)))
     after = Certificate.get_by_id(cert.id)
     assert after.archive_status == enums.ArchiveStatus.ARCHIVED and after.archived_at == at
     assert after.verification_published_at is not None

@@ -12,7 +12,7 @@ from rq.job import Job
 
 from coo import queue
 from coo.models import Certificate, database
-from coo.services import exchanges, layouts, printing
+from coo.services import archiving, exchanges, layouts
 
 from printing_support import printable
 
@@ -54,7 +54,7 @@ def layout_backlog(app, count, queue_name="layouts"):
 def archive_request(app, cert):
     with app.app_context():
         with database.atomic():
-            exchange = printing.create_archive_exchange(cert, printed_at="2026-12-01T10:00:00", print_count=1)
+            exchange = archiving.create_archive_exchange(cert, printed_at="2026-12-01T10:00:00", print_count=1)
         exchanges.start(exchange)
     return f"exchange-{exchange.id}"
 

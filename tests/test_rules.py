@@ -76,6 +76,8 @@ def build(state, cert_id=7):
                        "refused": E.LayoutStatus.CUSTOMS_GENERATED}[state["layout"]],
         layout_error="货物共 10 项，证书货物栏和附页都无法完整打印。" if state["layout"] == "refused" else "",
         reprint_allowed=state["exception"] == "accepted",
+        layout_original_path="layouts/ab/original.pdf" if state["layout"] == "received" else "",
+        layout_copy_path="layouts/ab/copy.pdf" if state["layout"] == "received" else "",
     )
     if state["view"] == "agent":
         view = View(own=AGENT, principal=EXPORTER, grant=NS(granted_at=GRANTED, principal=EXPORTER))
@@ -234,6 +236,18 @@ def test_rows_read_aloud(change, action, words):
         assert got is not None and words in got.message, (got and got.message)
 
 
+@pytest.mark.parametrize("download", ["pending", "downloaded"])
+def test_a_received_layout_without_its_file_is_not_received_for_that_download(download):
+    for part, action, other in (("original", A.DOWNLOAD_ORIGINAL, A.DOWNLOAD_COPY),
+                                ("copy", A.DOWNLOAD_COPY, A.DOWNLOAD_ORIGINAL)):
+        cert, ctx = build({**BASE, "download": download})
+        setattr(cert, f"layout_{part}_path", "")
+        got = rules.check(cert, ctx, action)
+        assert got is not None and got.code == C.LAYOUT_NOT_RECEIVED
+        assert "的版式尚未接收成功（当前版式状态：接收成功）" in got.message
+        assert rules.check(cert, ctx, other) is None
+
+
 def test_an_agent_in_the_entrusting_view_is_told_what_it_may_do_there():
     """华东 declared this one itself: in 通达's view of 华东 it is not 通达's to print, and the
     agent (already switched) is not told to switch."""
@@ -247,3 +261,19 @@ def test_an_agent_in_the_entrusting_view_is_told_what_it_may_do_there():
     got = rules.check(cert, ctx, A.LIST)
     assert got.code == C.OUTSIDE_AGENT_VIEW and "返回本企业" in " ".join(got.steps)
     assert OTHER.name_zh not in got.message + " ".join(got.steps)
+
+
+def test_the_renewable_layouts_query_is_the_negation_of_layout_is_final(app, demo):
+    """What the sweep and a new authorisation render again (SQL) and what the layout worker
+    refuses to touch (`layout_is_final`, Python) are one rule."""
+    from coo.models import Certificate
+    cert = Certificate.select().order_by(Certificate.id).first()
+    for layout, printed, downloaded, archived in itertools.product(
+            (E.LayoutStatus.RECEIVED, E.LayoutStatus.SENDING), E.PrintStatus, E.DownloadStatus, E.ArchiveStatus):
+        Certificate.update(layout_status=layout, print_status=printed, download_status=downloaded,
+                           archive_status=archived).where(Certificate.id == cert.id).execute()
+        row = Certificate.get_by_id(cert.id)
+        selected = Certificate.select().where((Certificate.id == cert.id)
+                                              & rules.renewable_layout_condition()).exists()
+        assert selected == (layout == E.LayoutStatus.RECEIVED and not rules.layout_is_final(row)), \
+            (layout, printed, downloaded, archived)

@@ -13,7 +13,8 @@ reference until customs has answered with a receipt. The four messages of the sp
 (Approved certificates come *in* through `coo.services.intake`, from the signed API endpoint
 or the import CLI.) Two implementations are picked by `CUSTOMS_GATEWAY`: the embedded
 `simulator` and the `http` client. Each `CustomsExchange` row records one exchange; the job
-`jobs.customs.run_exchange` moves it, and `HANDLERS` apply a receipt to the rows it is about.
+`jobs.customs.run_exchange` moves it, and `coo.services.exchanges.HANDLERS` apply a receipt
+to the rows it is about (this package knows nothing of them).
 """
 import datetime
 from abc import ABC, abstractmethod
@@ -47,20 +48,6 @@ class Gateway(ABC):
     def poll(self, kind, reference: str) -> Receipt | None:
         """The receipt for `reference`, or None while customs has not answered yet.
         Raises GatewayError when customs could not be asked."""
-
-
-# ExchangeKind value -> dotted path of `handler(exchange, receipt)`, called in the transaction
-# that marks the exchange done. Each area registers its own (a line here, or
-# `HANDLERS[ExchangeKind.X.value] = "..."` at import of its service module).
-HANDLERS: dict[str, str] = {
-    "authorisation": "coo.services.authorisation.apply_receipt",
-}
-
-# Kinds whose request, if customs cannot be reached for CUSTOMS_GIVE_UP_S, ends as a failed
-# receipt ("not delivered, submit again"): the user can simply ask again. An archive request is
-# not one of them: a printed certificate must reach customs, so it is retried for as long as it
-# takes (ops see it on /healthz as the oldest open exchange).
-GIVE_UP_KINDS = {"authorisation", "exception"}
 
 
 def gateway() -> Gateway:

@@ -9,7 +9,7 @@ folder for demos and tests), deletes the file, and reports 成功 / 失败 with 
 Runs on Python 3.8+ (checked by vermin in the suite) on Windows, macOS and Linux. The standard
 library is enough everywhere but in the Windows GDI backend (pypdfium2, Pillow, pywin32: the
 PyInstaller executable carries them). The same package runs as `python -m coo.printcontrol`, as
-the .pyz served by the 打印控件 page (`coo.services.printing.control_zipapp`) and as the
+the .pyz served by the 打印控件 page (`coo.services.printcontrol.control_zipapp`) and as the
 one-file executable built by `packaging/coo-printcontrol.spec`.
 """
 VERSION = "1.4.0"

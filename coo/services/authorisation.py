@@ -3,7 +3,7 @@
 印章签名授权: the legal person picks a 默认印章 and a 默认签名 among the usable ones (enabled,
 not deleted, the seal inside its validity, the signature's declarant still active) and presses 授权. That makes one `Authorisation`
 (等待回执) and one AUTHORISATION exchange with customs; the receipt (`apply_receipt`, the
-handler in `coo.customs.HANDLERS`) makes it 成功 or 失败. While one is pending, 授权 makes no
+handler in `coo.services.exchanges.HANDLERS`) makes it 成功 or 失败. While one is pending, 授权 makes no
 other request (the database holds at most one pending authorisation per enterprise). The
 result may be viewed `AUTH_RESULT_DELAY_S` seconds after submitting (查看结果's countdown),
 and the server enforces it. The latest successful authorisation's seal and signature go on the
@@ -174,7 +174,7 @@ def submit(enterprise, by: str) -> Submitted:
 
 
 def apply_receipt(exchange, receipt) -> None:
-    """HANDLERS["authorisation"]: the receipt makes the authorisation 成功 or 失败 (once)."""
+    """`exchanges.HANDLERS[AUTHORISATION]`: the receipt makes the authorisation 成功 or 失败 (once)."""
     status = R.SUCCESS if receipt.ok else R.FAILED
     changed = (Authorisation.update(status=status, receipt_at=receipt.at or utcnow(),
                                     receipt_message=receipt.message)

@@ -125,7 +125,7 @@ def listed_certificates(view: View, query=None):
 # not, authorised or not) and run with this request's values (`coo.services.prepared`); a row is
 # a tuple turned into a small `ListRow`, not a model instance. Only the applicant's name needs a
 # join: the type comes from the cached type table and the exporter is the view's own (scoping
-# guarantees it). The row's open print job (`printing.open_job_status_column`) is a column of the same
+# guarantees it). The row's open print job (`printjobs.open_job_status_column`) is a column of the same
 # query.
 
 _prepared = ShapeCache()
@@ -241,7 +241,7 @@ def _list_queries(view: View, q: ListQuery):
         return Select([inner.order_by().limit(Param("cap_plus_one")).alias("_wrapped")], [fn.COUNT(SQL("1"))])
 
     def rows_query():
-        from coo.services.printing import open_job_status_column
+        from coo.services.printjobs import open_job_status_column
         query = (Certificate.select(*LIST_COLUMNS, open_job_status_column(Certificate.id))
                  .join(Applicant, on=(Certificate.applicant == Applicant.id)))
         query = fq.order(fq.filter(visible_certificates(scope_view, query).where(listed)))

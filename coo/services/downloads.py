@@ -4,7 +4,7 @@ declared through the single window; 副本预览/下载 and 下载正本.
 What may be downloaded is `coo.services.rules` (one original per certificate: 下载正本 is refused
 while an original is being printed or awaits 是/否 and after one was printed). Downloading the
 original is like a confirmed print: it is recorded (who, when, from where),
-下载状态 becomes 已下载 and customs archiving starts (`coo.services.printing.create_archive_exchange`). The
+下载状态 becomes 已下载 and customs archiving starts (`coo.services.archiving.create_archive_exchange`). The
 original carries a PDF signature (`coo.signing`); the first signed file is kept and served again,
 so every download of one certificate is the same document.
 """
@@ -108,7 +108,7 @@ def copy(view: View, certificate_id, who: str, remote_addr: str = "", download: 
     """副本预览/下载: the copy as rendered (its storage key); nothing changes but the record of
     who fetched it."""
     cert = certificate_or_404(view, certificate_id)
-    refused = rules.check(cert, view, rules.Action.DOWNLOAD_COPY) or _file_missing(cert, cert.layout_copy_path)
+    refused = rules.check(cert, view, rules.Action.DOWNLOAD_COPY)
     if refused:
         raise Refused(refused.message)
     if download:
@@ -135,16 +135,8 @@ def _signed_original(cert: Certificate) -> str:
     return storage.put(signed, "originals", ".pdf")[0]
 
 
-def _file_missing(cert, relative) -> rules.Reason | None:
-    """接收成功 always comes with both files; a row without one is treated as not received."""
-    if not relative:
-        return rules.reason(rules.Code.LAYOUT_NOT_RECEIVED, cert.number, layout_status=cert.layout_status.label)
-    return None
-
-
 def _refuse_original(cert, view):
-    refused = (rules.check(cert, view, rules.Action.DOWNLOAD_ORIGINAL)
-               or _file_missing(cert, cert.layout_original_path))
+    refused = rules.check(cert, view, rules.Action.DOWNLOAD_ORIGINAL)
     if refused:
         raise Refused(refused.message)
 
@@ -152,8 +144,8 @@ def _refuse_original(cert, view):
 def download_original(view: View, certificate_id, who: str, remote_addr: str = "") -> tuple[Certificate, str]:
     """下载正本: record it, mark 已下载 and start archiving (once), and return the storage key
     of the signed PDF."""
+    from coo.services.archiving import create_archive_exchange
     from coo.services.exchanges import start
-    from coo.services.printing import create_archive_exchange
     cert = certificate_or_404(view, certificate_id)
     _refuse_original(cert, view)
     path = _signed_original(cert)      # signing is slow-ish: outside the transaction

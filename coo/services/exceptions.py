@@ -15,15 +15,11 @@ from peewee import IntegrityError
 
 from coo import enums
 from coo.clock import utcnow
-from coo.customs import HANDLERS
 from coo.db import locked, write_transaction
 from coo.models import Certificate, ExceptionApplication
 from coo.services import audit, certificates, rules
 from coo.services.access import View, certificate_or_404, visible_certificates
 from coo.services.listquery import DateRange, ListQuery, parse_query
-
-# Customs' receipt for an application is applied by `apply_receipt` (jobs.customs.run_exchange).
-HANDLERS[enums.ExchangeKind.EXCEPTION.value] = "coo.services.exceptions.apply_receipt"
 
 REASON_REQUIRED = "请选择异常操作类型。"
 DETAILS_REQUIRED = "异常操作类型为“其他”时，请填写异常问题详情。"
@@ -148,7 +144,7 @@ def payload(application: ExceptionApplication, cert: Certificate) -> dict:
 
 
 def apply_receipt(exchange, receipt) -> None:
-    """HANDLERS["exception"]: customs' answer, in the transaction that completes the exchange.
+    """`exchanges.HANDLERS[EXCEPTION]`: customs' answer, in the transaction that completes the exchange.
     Acts only on an application still 已提交, so a repeated receipt changes nothing."""
     application = ExceptionApplication.get_or_none(ExceptionApplication.id == exchange.subject_id)
     if application is None or application.status != enums.ExceptionStatus.SUBMITTED:
@@ -172,8 +168,8 @@ def apply_receipt(exchange, receipt) -> None:
 
 
 def note_reprint(certificate_id) -> bool:
-    """The original was sent to the printer again under an accepted application: printing calls
-    this in the transaction that counts the reprint (`printing.original_sent`). Closes the
+    """The original was sent to the printer again under an accepted application: printjobs calls
+    this in the transaction that counts the reprint (`printjobs.original_sent`). Closes the
     application (已重新打印); without an accepted application it changes nothing."""
     done = (ExceptionApplication.update(status=enums.ExceptionStatus.REPRINTED, reprinted_at=utcnow())
             .where((ExceptionApplication.certificate == certificate_id)

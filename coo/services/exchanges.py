@@ -1,6 +1,6 @@
 """Exchanges with customs: one `CustomsExchange` row per request, moved by
-`jobs.customs.run_exchange` until its receipt is applied by the kind's handler
-(`coo.customs.HANDLERS`).
+`jobs.customs.run_exchange` until its receipt is applied by the kind's handler (`HANDLERS`,
+the one table of what a receipt does, keyed by `enums.ExchangeKind`).
 
 Other areas open an exchange in one of two ways:
 
@@ -10,6 +10,7 @@ Other areas open an exchange in one of two ways:
   `create_exchange(...)` in the block, then `start(exchange)` after the block has committed.
   (If the enqueue never happens, e.g. Redis is down, the sweep starts it later.)
 """
+import importlib
 import json
 import logging
 import uuid
@@ -22,6 +23,27 @@ from coo.models import CustomsExchange, database
 from coo.queue import enqueue
 
 log = logging.getLogger(__name__)
+
+# What a receipt does, per kind: `handler(exchange, receipt)`, called in the transaction that
+# marks the exchange done. Dotted paths, imported when a receipt arrives (the handlers' modules
+# import this one). Every ExchangeKind has one: tests/test_architecture.py checks it.
+HANDLERS: dict[enums.ExchangeKind, str] = {
+    enums.ExchangeKind.AUTHORISATION: "coo.services.authorisation.apply_receipt",
+    enums.ExchangeKind.ARCHIVE: "coo.services.archiving.apply_receipt",
+    enums.ExchangeKind.EXCEPTION: "coo.services.exceptions.apply_receipt",
+}
+
+# Kinds whose request, if customs cannot be reached for CUSTOMS_GIVE_UP_S, ends as a failed
+# receipt ("not delivered, submit again"): the user can simply ask again. An archive request is
+# not one of them: a printed certificate must reach customs, so it is retried for as long as it
+# takes (ops see it on /healthz as the oldest open exchange).
+GIVE_UP_KINDS = frozenset({enums.ExchangeKind.AUTHORISATION, enums.ExchangeKind.EXCEPTION})
+
+
+def handler(kind):
+    """The function that applies a receipt of `kind` (an ExchangeKind or its value)."""
+    module, _, name = HANDLERS[enums.ExchangeKind(kind)].rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
 def _payload_text(payload: dict) -> str:

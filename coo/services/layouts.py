@@ -148,10 +148,7 @@ def request_layouts_for(exporter, limit: int | None = None) -> int:
 def _outdated_query(exporter, auth_id):
     C = Certificate
     return (C.select(C.id)
-            .where((C.exporter == exporter) & (C.layout_status == enums.LayoutStatus.RECEIVED)
-                   & (C.archive_status == enums.ArchiveStatus.UNARCHIVED)
-                   & (C.print_status == enums.PrintStatus.PENDING)
-                   & (C.download_status == enums.DownloadStatus.PENDING)
+            .where((C.exporter == exporter) & rules.renewable_layout_condition()
                    & ((C.layout_authorisation_id != auth_id) | C.layout_authorisation_id.is_null()))
             .order_by(C.id))
 

@@ -399,6 +399,21 @@ def layout_received(cert, ctx):
     return reason(Code.LAYOUT_NOT_RECEIVED, cert.number, layout_status=cert.layout_status.label)
 
 
+def _file_stored(part):
+    """接收成功 always comes with both files: a row without the file `part` is treated as not
+    received (what 下载 hands out is the stored file itself)."""
+    attribute = f"layout_{part}_path"
+
+    def stored(cert, ctx):
+        if not getattr(cert, attribute):
+            return reason(Code.LAYOUT_NOT_RECEIVED, cert.number, layout_status=cert.layout_status.label)
+    stored.__name__ = f"{part}_stored"
+    return stored
+
+
+copy_stored, original_stored = _file_stored("copy"), _file_stored("original")
+
+
 def _job_reason(cert, job):
     status, _ = job
     if status == enums.PrintJobStatus.DONE:
@@ -476,8 +491,9 @@ RULES: dict[Action, tuple[Guard, ...]] = {
     Action.PRINT_COPY: _PRINT,
     Action.PRINT_ORIGINAL: _PRINT + (original_not_issued,),
     Action.PRINT_BOTH: _PRINT + (original_not_issued,),
-    Action.DOWNLOAD_COPY: (visible, e_download_type, single_window, layout_received),
-    Action.DOWNLOAD_ORIGINAL: (visible, e_download_type, single_window, layout_received, downloaded_before,
+    Action.DOWNLOAD_COPY: (visible, e_download_type, single_window, layout_received, copy_stored),
+    Action.DOWNLOAD_ORIGINAL: (visible, e_download_type, single_window, layout_received, original_stored,
+                               downloaded_before,
                                self_print_type, authorised, unarchived, no_original_job, not_printed),
     Action.APPLY_EXCEPTION: (visible, unarchived, printed, no_print_job, no_open_application),
 }
@@ -541,6 +557,15 @@ def layout_is_final(cert) -> bool:
         cert.print_status == enums.PrintStatus.PRINTED
         or cert.download_status == enums.DownloadStatus.DOWNLOADED
         or cert.archive_status == enums.ArchiveStatus.ARCHIVED)
+
+
+def renewable_layout_condition():
+    """Received layouts that are not final (`layout_is_final`), as a query condition: the ones
+    a new authorisation or the sweep may render again."""
+    C = Certificate
+    return ((C.layout_status == enums.LayoutStatus.RECEIVED) & (C.print_status == enums.PrintStatus.PENDING)
+            & (C.download_status == enums.DownloadStatus.PENDING)
+            & (C.archive_status == enums.ArchiveStatus.UNARCHIVED))
 
 
 # --- Not visible: explained by what the view may do ----------------------------------------------

@@ -2,7 +2,8 @@
 be done, and that has not moved for a while, is enqueued again. Enqueueing is idempotent (job ids
 name the row), so a sweep that finds a job still alive changes nothing.
 
-Each area adds its step to STEPS; a step returns how many rows it re-enqueued.
+Every step is listed in STEPS, here and nowhere else (a step imports its area's service when it
+runs); a step returns how many rows it re-enqueued or ended.
 """
 import datetime
 
@@ -64,13 +65,19 @@ def exports() -> int:
     return exporting.expire() + exporting.restart_stale(stale_before())
 
 
+def print_jobs() -> int:
+    """Print jobs no control took, or took and never reported (`printjobs.expire_stale_jobs`)."""
+    from coo.services import printjobs
+    return printjobs.expire_stale_jobs()
+
+
 def customs_nonces() -> int:
     """Signed-request nonces past their expiry (they are kept in the database, not Redis)."""
     from coo.customs import nonces
     return nonces.prune()
 
 
-STEPS = [exchanges, layouts, exports, customs_nonces]
+STEPS = [exchanges, layouts, exports, print_jobs, customs_nonces]
 
 
 def run() -> dict:

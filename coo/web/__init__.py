@@ -1,12 +1,19 @@
 """The web side: one blueprint per area of the manual, and what every response shares
-(security headers, Vary: HX-Request, error pages, template filters)."""
+(login, CSRF, htmx, security headers, Vary: HX-Request, error pages, template filters).
+
+`csrf` is owned here: a blueprint that must be exempt (the machine APIs, the RQ dashboard) says
+so with `from coo.web import csrf`."""
 import importlib
 from pathlib import Path
 
 from flask import abort, current_app, render_template, request
 from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
 
 from coo import clock, enums
+
+csrf = CSRFProtect()
 
 # Blueprints, in the manual's menu order. Each module defines `bp`.
 AREAS = ("auth", "home", "seals", "authorisation", "account", "certificates", "printing",
@@ -18,6 +25,10 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 def init_app(app):
     from coo.params import IdConverter
+    from coo.services import accounts
+    Htmx(app)
+    csrf.init_app(app)
+    accounts.init_login(app)
     # Before any route is added: every `<int:…>` is a row id (1 … 2^63−1, else 404).
     app.url_map.converters["int"] = IdConverter
     for name in AREAS:

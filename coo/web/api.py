@@ -11,9 +11,9 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from coo import csrf
 from coo.customs import nonces, signing
 from coo.services import audit, intake
+from coo.web import csrf
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/customs/v1")

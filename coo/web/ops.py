@@ -10,12 +10,12 @@ from rq.exceptions import NoSuchJobError
 from htmx_flask import request
 from flask_login import current_user
 
-from coo import csrf
 from coo.queue import QUEUES
 from coo.models import Enterprise
 from coo.services import ops as ops_service, paging
 from coo.services.paging import paginate
 from coo.services.accounts import ops_required
+from coo.web import csrf
 from coo.web.htmx import render, see_other
 
 # No url_prefix: /healthz sits at the root, where load balancers look for it.
@@ -85,7 +85,7 @@ def index():
 
 
 def _simulator_page(status=200, error="", form=None):
-    from coo.customs import simulator
+    from coo.services import approval
     from coo.models import CertificateType, Enterprise, SimulatorMessage
     recent = (SimulatorMessage.select().where(SimulatorMessage.kind == "certificate")
               .order_by(SimulatorMessage.id.desc()).limit(10))
@@ -94,7 +94,7 @@ def _simulator_page(status=200, error="", form=None):
                   applicants=Enterprise.select().where(Enterprise.is_exporter | Enterprise.is_agent)
                   .order_by(Enterprise.id),
                   types=CertificateType.select().order_by(CertificateType.sort_order),
-                  countries=list(simulator.COUNTRIES), recent=recent)
+                  countries=list(approval.COUNTRIES), recent=recent)
 
 
 @bp.get("/ops/simulator")
@@ -107,12 +107,11 @@ def simulator_page():
 @bp.post("/ops/simulator")
 @ops_required
 def simulator_approve():
-    from coo.customs import simulator
-    from coo.services import audit, intake
+    from coo.services import approval, audit, intake
     form = {k: request.form.get(k, "") for k in ("exporter_id", "applicant_id", "cert_type", "country")}
     try:
-        cert = simulator.approve_by_ids(form["exporter_id"], form["applicant_id"], form["cert_type"],
-                                        form["country"])
+        cert = approval.approve_by_ids(form["exporter_id"], form["applicant_id"], form["cert_type"],
+                                       form["country"])
     except intake.IntakeError as error:
         return _simulator_page(status=422, error="；".join(error.errors), form=form)
     audit.record("simulator_approved", target=cert.number, detail=cert.exporter.name_zh)

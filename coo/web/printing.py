@@ -16,12 +16,13 @@ from flask import (
 )
 from flask_login import current_user
 
-from coo import csrf, enums, storage
+from coo import enums, storage
 from coo.params import parse_ids, parse_seconds
-from coo.services import printing, rules
+from coo.services import printcontrol, printjobs, rules
 from coo.services.access import certificate_or_404, current_view, visible_certificates
 from coo.services.accounts import enterprise_required
 from coo.services.ratelimit import allow
+from coo.web import csrf
 from coo.models import Certificate
 from coo.web.htmx import render, see_other, trigger, wants_fragment
 
@@ -32,7 +33,7 @@ api = Blueprint("printcontrol_api", __name__, url_prefix="/api/printcontrol/v1")
 def init_app(app):
     app.register_blueprint(api)
     csrf.exempt(api)
-    app.jinja_env.globals["print_confirm_words"] = printing.confirm_words
+    app.jinja_env.globals["print_confirm_words"] = printjobs.confirm_words
 
 
 def _who():
@@ -44,8 +45,8 @@ def _who():
 def _control_page(status=200, code=None):
     view = current_view()
     return render("printing/control.html", block="pairing" if code else "controls", status=status,
-                  control=printing.control_status(view.own), controls=printing.controls_for_page(view.own),
-                  code=code, ttl_min=_ttl_min(), windows_exe=printing.windows_executable() is not None)
+                  control=printcontrol.control_status(view.own), controls=printcontrol.controls_for_page(view.own),
+                  code=code, ttl_min=_ttl_min(), windows_exe=printcontrol.windows_executable() is not None)
 
 
 def _ttl_min():
@@ -62,14 +63,14 @@ def control():
 @bp.post("/control/pairing-code")
 @enterprise_required
 def pairing_code():
-    code = printing.new_pairing_code(current_view().own, _who())
+    code = printcontrol.new_pairing_code(current_view().own, _who())
     return _control_page(code=code)
 
 
 @bp.post("/control/<int:control_id>/revoke")
 @enterprise_required
 def revoke(control_id):
-    if not printing.revoke(current_view().own, control_id, _who()):
+    if not printcontrol.revoke(current_view().own, control_id, _who()):
         abort(404)
     if wants_fragment():
         return _control_page()
@@ -77,33 +78,33 @@ def revoke(control_id):
     return see_other(url_for(".control"))
 
 
-@bp.get("/control/" + printing.ZIPAPP_NAME)
+@bp.get("/control/" + printcontrol.ZIPAPP_NAME)
 @enterprise_required
 def download():
     """执行安装 / 下载安装包: the control as one file, carrying this server's address."""
     # PUBLIC_BASE_URL, never the request's Host: a forged Host would send the control elsewhere.
-    data = printing.control_zipapp(current_app.config["PUBLIC_BASE_URL"])
+    data = printcontrol.control_zipapp(current_app.config["PUBLIC_BASE_URL"])
     response = Response(data, mimetype="application/octet-stream")
-    response.headers["Content-Disposition"] = f"attachment; filename={printing.ZIPAPP_NAME}"
+    response.headers["Content-Disposition"] = f"attachment; filename={printcontrol.ZIPAPP_NAME}"
     return response
 
 
-@bp.get("/control/" + printing.EXE_NAME)
+@bp.get("/control/" + printcontrol.EXE_NAME)
 @enterprise_required
 def download_exe():
     """下载 Windows 版: the one-file executable (a double-click pairs, installs and runs it)."""
-    path = printing.windows_executable()
+    path = printcontrol.windows_executable()
     if path is None:
         abort(404)
     return send_file(path, mimetype="application/vnd.microsoft.portable-executable", as_attachment=True,
-                     download_name=printing.EXE_NAME, max_age=0)
+                     download_name=printcontrol.EXE_NAME, max_age=0)
 
 
 @bp.get("/control/install")
 @enterprise_required
 def install():
-    return render("printing/install.html", control=printing.control_status(current_view().own),
-                  windows_exe=printing.windows_executable() is not None,
+    return render("printing/install.html", control=printcontrol.control_status(current_view().own),
+                  windows_exe=printcontrol.windows_executable() is not None,
                   server=current_app.config["PUBLIC_BASE_URL"].rstrip("/"))
 
 
@@ -111,7 +112,7 @@ def install():
 @enterprise_required
 def status():
     """The control's state as a small fragment (the 证书打印 page shows it above the list)."""
-    return render("printing/_control_status.html", control=printing.control_status(current_view().own))
+    return render("printing/_control_status.html", control=printcontrol.control_status(current_view().own))
 
 
 # --- 预览/下载副本 --------------------------------------------------------------------------------
@@ -141,7 +142,7 @@ def _dialog(status, **context):
     For htmx it is appended to the page (replacing an earlier one); without JS it is a page."""
     context.setdefault("errors", [])
     response = render("printing/jobs.html", block="dialog", status=status,
-                      control=printing.control_status(current_view().own), **context)
+                      control=printcontrol.control_status(current_view().own), **context)
     if wants_fragment():
         response.headers["HX-Retarget"] = "body"
         response.headers["HX-Reswap"] = "beforeend"
@@ -153,7 +154,7 @@ def _rows(view, ids):
     certs = {c.id: c for c in visible_certificates(view).where(Certificate.id.in_(ids))}
     if len(certs) != len(ids):
         abort(404)
-    jobs = printing.latest_jobs(view, ids)
+    jobs = printjobs.latest_jobs(view, ids)
     return [(certs[i], jobs.get(i)) for i in ids]
 
 
@@ -174,11 +175,11 @@ def create_jobs():
         return _dialog(422, errors=errors, kind=kind)
     if visible_certificates(view).where(Certificate.id.in_(ids)).count() != len(ids):
         abort(404)
-    control = printing.control_status(view.own)
+    control = printcontrol.control_status(view.own)
     if not control.ready:
         return _dialog(409, kind=kind)
     try:
-        result = printing.create_jobs(view, ids, kind, _who())
+        result = printjobs.create_jobs(view, ids, kind, _who())
     except LookupError:
         abort(404)
     if result.errors:
@@ -196,7 +197,7 @@ def jobs():
     ids = parse_ids(request.args.getlist("ids"))
     if not ids:
         abort(404)
-    return render("printing/jobs.html", block="dialog", control=printing.control_status(current_view().own),
+    return render("printing/jobs.html", block="dialog", control=printcontrol.control_status(current_view().own),
                   rows=_rows(current_view(), ids), errors=[], kind=None)
 
 
@@ -206,7 +207,7 @@ def progress(certificate_id):
     """One certificate's latest print job: a fragment that polls itself until the job is done."""
     view = current_view()
     cert = certificate_or_404(view, certificate_id)
-    job = printing.latest_jobs(view, [cert.id]).get(cert.id)
+    job = printjobs.latest_jobs(view, [cert.id]).get(cert.id)
     return render("printing/_progress.html", cert=cert, job=job)
 
 
@@ -214,7 +215,7 @@ def progress(certificate_id):
 @enterprise_required
 def confirm(job_id):
     view = current_view()
-    job = printing.job_for_view(view, job_id)
+    job = printjobs.job_for_view(view, job_id)
     if job is None:
         abort(404)
     answer = request.form.get("answer")
@@ -222,13 +223,13 @@ def confirm(job_id):
         return render("printing/_progress.html", cert=job.certificate, job=job, status=422,
                       error="请点击“是”或“否”确认打印结果。")
     ok = answer == "yes"
-    printing.confirm(view, job, ok, _who())
+    printjobs.confirm(view, job, ok, _who())
     cert = Certificate.get_by_id(job.certificate_id)
     if not ok:
         # The manual: 否 → 界面将跳转异常打印界面 with that certificate chosen.
         return see_other(url_for("exceptions.index", selected=cert.number))
     if wants_fragment():
-        response = render("printing/_progress.html", cert=cert, job=printing.job_for_view(view, job_id))
+        response = render("printing/_progress.html", cert=cert, job=printjobs.job_for_view(view, job_id))
         return trigger(response, "certificates-changed")
     return see_other(url_for(".jobs", ids=[cert.id]))
 
@@ -244,7 +245,7 @@ def token_required(view):
     def wrapped(*args, **kwargs):
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.startswith("Bearer ") else ""
-        control = printing.control_for_token(token)
+        control = printcontrol.control_for_token(token)
         if control is None:
             return _not_found()
         g.print_control = control
@@ -263,12 +264,12 @@ def api_pair():
     if not allow("pair", request.remote_addr or "", current_app.config["PAIRING_RATE_LIMIT_PER_MIN"]):
         return jsonify(error="尝试过于频繁，请一分钟后再试。"), 429
     data = _json()
-    control, token = printing.pair(str(data.get("code", "")), str(data.get("name", "")),
+    control, token = printcontrol.pair(str(data.get("code", "")), str(data.get("name", "")),
                                    str(data.get("version", "")))
     if control is None:
         return jsonify(error="配对码无效或已过期，请在打印控件页面重新生成。"), 404
     return jsonify(token=token, enterprise=control.enterprise.name_zh, control_id=control.id,
-                   api=printing.control_api_url())
+                   api=printcontrol.control_api_url())
 
 
 @api.post("/heartbeat")
@@ -276,7 +277,7 @@ def api_pair():
 def api_heartbeat():
     data = _json()
     printers = data.get("printers") if isinstance(data.get("printers"), list) else []
-    return jsonify(printing.heartbeat(g.print_control, str(data.get("version", "")), printers))
+    return jsonify(printcontrol.heartbeat(g.print_control, str(data.get("version", "")), printers))
 
 
 @api.get("/jobs/next")
@@ -286,16 +287,16 @@ def api_next_job():
     if wait is None:
         return jsonify({"status": "refused", "error": "bad_wait",
                         "message": "wait 应为 0 至 86400 之间的秒数 / wait must be a number of seconds"}), 422
-    job = printing.wait_for_job(g.print_control, wait)
+    job = printjobs.wait_for_job(g.print_control, wait)
     if job is None:
         return Response(status=204)
-    return jsonify(printing.job_payload(job))
+    return jsonify(printjobs.job_payload(job))
 
 
 @api.get("/jobs/<int:job_id>/<any(original, copy):part>.pdf")
 @token_required
 def api_document(job_id, part):
-    key = printing.job_document(g.print_control, job_id, part)
+    key = printjobs.job_document(g.print_control, job_id, part)
     if key is None:
         return _not_found()
     try:
@@ -310,7 +311,7 @@ def api_document(job_id, part):
 @token_required
 def api_result(job_id):
     data = _json()
-    job = printing.report(g.print_control, job_id, bool(data.get("ok")), str(data.get("message", "")),
+    job = printjobs.report(g.print_control, job_id, bool(data.get("ok")), str(data.get("message", "")),
                           str(data.get("printer", "")))
     if job is None:
         return _not_found()

@@ -1,60 +1,36 @@
-"""Printing through the print control (打印控件): pairing, control status, print jobs, the 是/否
-confirmation, and the archive receipt.
+"""Print jobs through the print control (打印控件), and the 是/否 confirmation.
 
 The rules, one place each:
-- a control belongs to the enterprise of the user who paired it (an agent prints on its own PC);
-  its token is stored as a digest and can be revoked on the 打印控件 page;
-- a print button first asks `control_status`: 未安装 / 未启动 / 版本过低 stop it with the manual's hint;
 - `create_jobs` re-checks every certificate against what the view may see;
 - originals leave the server only to the control holding the job (`job_document`), never to a browser;
 - what may be printed is `coo.services.rules` (asked again under a lock when the jobs are made);
 - the original sent to the printer (the control's 成功, or a taken job it never reported) makes
-  打印状态 已打印 at once (`original_sent`); 是 (`confirm`) then opens the archive exchange in one
-  conditional UPDATE, so two tabs, a double click or a retried request archive once; 否 archives
-  nothing and leaves 打印异常申请 as the only way to print the original again.
+  打印状态 已打印 at once (`original_sent`); 是 (`confirm`) then opens the archive exchange
+  (`coo.services.archiving`) in one conditional UPDATE, so two tabs, a double click or a retried
+  request archive once; 否 archives nothing and leaves 打印异常申请 as the only way to print the
+  original again.
 """
 import datetime
-import functools
-import io
-import json
-import secrets
 import time
-import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from flask import current_app
+
 from coo import enums
 from coo.clock import utcnow
-from coo.customs import HANDLERS
 from coo.db import lock_rows, write_transaction
-from coo.models import (
-    Certificate, CustomsExchange, PrintControl, PrintJob, database,
-)
-from coo.params import parse_int
+from coo.models import Certificate, PrintJob, database
 from coo.queue import redis
-from coo.security import new_token, token_digest
-from coo.services import audit, printwake, rules, sweep
+from coo.services import archiving, audit, printwake, rules
 from coo.services.access import visible_certificates
-
-HANDLERS[enums.ExchangeKind.ARCHIVE.value] = "coo.services.printing.apply_archive_receipt"
+from coo.services.exchanges import start
+from coo.services.printcontrol import hot_sql
 
 ORIGINAL_KINDS = (enums.PrintKind.ORIGINAL_AND_COPY, enums.PrintKind.ORIGINAL)
 PARTS = {
     enums.PrintKind.ORIGINAL_AND_COPY: ("original", "copy"),
     enums.PrintKind.ORIGINAL: ("original",),
     enums.PrintKind.COPY: ("copy",),
-}
-PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-# The manual's hints (4.4: 未安装、版本过低或未启动打印控件会给出提示).
-HINTS = {
-    enums.PrintControlState.NOT_INSTALLED:
-        "本企业尚未安装打印控件（未安装）。请点击“执行安装”下载并安装打印控件，与本企业配对后根据提示刷新界面或重新登录。",
-    enums.PrintControlState.NOT_RUNNING:
-        "打印控件未启动。如已安装打印控件，请在桌面双击打印控件快捷方式重新启动打印控件；如未安装，请点击“执行安装”。",
-    enums.PrintControlState.OUTDATED:
-        "打印控件版本过低，请点击“执行安装”下载最新版本的打印控件。",
 }
 
 CONFIRM_WORDS = ("请如实确认证书（{number}）是否已打印成功！若成功，请务必点击“是”，海关将自动进行归档；"
@@ -65,148 +41,6 @@ CONFIRM_WORDS = ("请如实确认证书（{number}）是否已打印成功！若
 
 def confirm_words(number: str) -> str:
     return CONFIRM_WORDS.format(number=number)
-
-
-# --- versions and control status --------------------------------------------------------------
-
-def parse_version(text: str) -> tuple:
-    parts = []
-    for piece in (text or "").strip().split("."):
-        digits = "".join(ch for ch in piece if ch in "0123456789")   # not isdigit(): '²'
-        parts.append(parse_int(digits[:9]) or 0)
-    return tuple(parts) or (0,)
-
-
-def is_outdated(version: str) -> bool:
-    return parse_version(version) < parse_version(current_app.config["PRINT_CONTROL_MIN_VERSION"])
-
-
-@dataclass
-class ControlStatus:
-    state: enums.PrintControlState
-    control: PrintControl | None = None
-    min_version: str = ""
-
-    @property
-    def ready(self):
-        return self.state == enums.PrintControlState.READY
-
-    @property
-    def hint(self):
-        return HINTS.get(self.state, "")
-
-
-def paired_controls(enterprise):
-    return (PrintControl.select()
-            .where((PrintControl.enterprise == enterprise) & PrintControl.token_hash.is_null(False)
-                   & PrintControl.revoked_at.is_null())
-            .order_by(PrintControl.last_heartbeat_at.desc(nulls="LAST"), PrintControl.id.desc()))
-
-
-def control_status(enterprise) -> ControlStatus:
-    """未安装 = never paired (or every pairing revoked); 未启动 = no heartbeat for
-    PRINT_CONTROL_HEARTBEAT_S; 版本过低 = the running control is below PRINT_CONTROL_MIN_VERSION."""
-    min_version = current_app.config["PRINT_CONTROL_MIN_VERSION"]
-    controls = list(paired_controls(enterprise))
-    if not controls:
-        return ControlStatus(enums.PrintControlState.NOT_INSTALLED, None, min_version)
-    fresh_after = utcnow().timestamp() - current_app.config["PRINT_CONTROL_HEARTBEAT_S"]
-    running = [c for c in controls
-               if c.last_heartbeat_at is not None and _ts(c.last_heartbeat_at) >= fresh_after]
-    if not running:
-        return ControlStatus(enums.PrintControlState.NOT_RUNNING, controls[0], min_version)
-    current = [c for c in running if not is_outdated(c.version)]
-    if not current:
-        return ControlStatus(enums.PrintControlState.OUTDATED, running[0], min_version)
-    return ControlStatus(enums.PrintControlState.READY, current[0], min_version)
-
-
-def _ts(naive_utc):
-    return naive_utc.replace(tzinfo=datetime.timezone.utc).timestamp()
-
-
-# --- pairing ----------------------------------------------------------------------------------
-
-def new_pairing_code(enterprise, who: str) -> str:
-    """A one-time code for the 打印控件 page; only its digest is stored."""
-    code = "".join(secrets.choice(PAIRING_ALPHABET) for _ in range(10))
-    code = f"{code[:5]}-{code[5:]}"
-    PrintControl.create(
-        enterprise=enterprise, created_by=who, pairing_code_hash=token_digest(code),
-        pairing_expires_at=utcnow() + datetime.timedelta(seconds=current_app.config["PAIRING_CODE_TTL_S"]))
-    audit.record("printcontrol_pairing_code", enterprise.name_zh, "生成打印控件配对码")
-    return code
-
-
-def normalise_code(code: str) -> str:
-    code = "".join(ch for ch in (code or "").upper() if ch.isalnum())
-    return f"{code[:5]}-{code[5:]}" if len(code) == 10 else code
-
-
-def pair(code: str, name: str, version: str):
-    """Exchange a pairing code for a token (once). Returns (control, token) or (None, None)."""
-    digest = token_digest(normalise_code(code))
-    token = new_token()
-    now = utcnow()
-    with write_transaction():
-        taken = (PrintControl.update(token_hash=token_digest(token), pairing_code_hash=None,
-                                     paired_at=now, name=(name or "")[:100], version=(version or "")[:32])
-                 .where((PrintControl.pairing_code_hash == digest) & (PrintControl.pairing_expires_at > now)
-                        & PrintControl.token_hash.is_null() & PrintControl.revoked_at.is_null())
-                 .execute())
-        if not taken:
-            return None, None
-        control = PrintControl.get(PrintControl.token_hash == token_digest(token))
-    audit.record("printcontrol_paired", control.name, f"打印控件已配对，版本 {control.version}",
-                 enterprise=control.enterprise, actor="打印控件")
-    return control, token
-
-
-_HOT_SQL = {}
-
-
-def _hot_sql(name, build) -> str:
-    """The SQL of a query on the controls' hot path (every long-poll), built once per database:
-    Peewee's query building costs more than running these small indexed queries."""
-    key = (name, id(database.obj))
-    if key not in _HOT_SQL:
-        _HOT_SQL[key] = build().sql()[0]
-    return _HOT_SQL[key]
-
-
-def control_for_token(token: str):
-    """The paired, unrevoked control holding `token` (id, enterprise id, name), or None."""
-    if not token:
-        return None
-    sql = _hot_sql("control_for_token", lambda: PrintControl.select(
-        PrintControl.id, PrintControl.enterprise, PrintControl.name)
-        .where((PrintControl.token_hash == "") & PrintControl.revoked_at.is_null()))
-    row = database.execute_sql(sql, (token_digest(token),)).fetchone()
-    return PrintControl(id=row[0], enterprise=row[1], name=row[2]) if row else None
-
-
-def revoke(enterprise, control_id: int, who: str) -> bool:
-    done = (PrintControl.update(revoked_at=utcnow())
-            .where((PrintControl.id == control_id) & (PrintControl.enterprise == enterprise)
-                   & PrintControl.revoked_at.is_null())
-            .execute())
-    if done:
-        audit.record("printcontrol_revoked", str(control_id), f"{who} 撤销打印控件")
-    return bool(done)
-
-
-def heartbeat(control, version: str, printers) -> dict:
-    printers = [str(p)[:200] for p in (printers or [])][:50]
-    (PrintControl.update(version=(version or "")[:32], printers=json.dumps(printers, ensure_ascii=False),
-                         last_heartbeat_at=utcnow())
-     .where(PrintControl.id == control.id).execute())
-    return {"min_version": current_app.config["PRINT_CONTROL_MIN_VERSION"], "outdated": is_outdated(version),
-            "api": control_api_url()}
-
-
-def control_api_url() -> str:
-    """Where a paired control sends its calls ('' = the address it paired with)."""
-    return current_app.config.get("PRINT_CONTROL_API_URL", "").rstrip("/")
 
 
 # --- what may be printed: coo.services.rules decides ----------------------------------------
@@ -235,6 +69,8 @@ def open_job_status_column(certificate_id):
 
 
 @dataclass
+
+
 class CreateResult:
     jobs: list = field(default_factory=list)
     errors: list = field(default_factory=list)
@@ -273,7 +109,7 @@ def create_jobs(view, ids: list[int], kind, who: str) -> CreateResult:
 def take_next_job(control):
     """The oldest queued job of the control's enterprise, taken atomically (two controls of one
     enterprise never take the same job)."""
-    sql = _hot_sql("queued_jobs", lambda: PrintJob.select(PrintJob.id)
+    sql = hot_sql("queued_jobs", lambda: PrintJob.select(PrintJob.id)
                    .where((PrintJob.enterprise == 0) & (PrintJob.status == enums.PrintJobStatus.QUEUED))
                    .order_by(PrintJob.id).limit(5))
     queued = [row[0] for row in database.execute_sql(
@@ -361,7 +197,7 @@ STALE_QUEUED = "打印控件未在规定时间内接收任务，任务已取消�
 
 
 def expire_stale_jobs() -> int:
-    """Sweep step: a job no control took (none running) or that a control took and never reported
+    """Sweep step (`sweep.print_jobs`): a job no control took (none running) or that a control took and never reported
     (it crashed, the power went) must not block its certificate forever. A queued one ends as
     打印失败. A taken original was sent to the printer as far as anyone knows: it counts as
     printed (已打印) and waits for the user's 是/否 like any printed original; a taken copy fails."""
@@ -403,10 +239,6 @@ def original_sent(certificate_id) -> bool:
                 .where((C.id == certificate_id) & (C.print_status == enums.PrintStatus.PENDING)).execute())
 
 
-if expire_stale_jobs not in sweep.STEPS:
-    sweep.STEPS.append(expire_stale_jobs)
-
-
 def job_for_view(view, job_id: int):
     """A job of the user's enterprise about a certificate the view may see, or None (→ 404)."""
     return (visible_certificates(view, PrintJob.select(PrintJob, Certificate).join(Certificate))
@@ -435,7 +267,6 @@ def confirm(view, job, ok: bool, who: str) -> bool:
     again only through 打印异常申请 (the rules refuse 打印正本 until an accepted application).
     A second answer — another tab, a double click, a retried request — changes nothing.
     """
-    from coo.services.exchanges import start
     now = utcnow()
     exchange = None
     with write_transaction():
@@ -447,98 +278,10 @@ def confirm(view, job, ok: bool, who: str) -> bool:
             return False
         cert = Certificate.get_by_id(job.certificate_id)
         if ok and cert.archive_status == enums.ArchiveStatus.UNARCHIVED:
-            exchange = create_archive_exchange(cert, printed_at=now.isoformat(timespec="seconds"),
+            exchange = archiving.create_archive_exchange(cert, printed_at=now.isoformat(timespec="seconds"),
                                                print_count=cert.print_count)
         audit.record("print_confirmed", job.certificate.number,
                      f"{who} 确认打印{'成功（是）' if ok else '失败（否）'}，任务 {job.id}")
     if exchange is not None:
         start(exchange)
     return True
-
-
-def create_archive_exchange(cert, **facts):
-    """The archive request for a printed (是) or downloaded (证书下载 → 下载正本) certificate, in the
-    caller's transaction; None when one is already open or done. The caller `start()`s the
-    returned exchange after its transaction has committed."""
-    from coo.services.exchanges import create_exchange
-    if _archive_open(cert.id):
-        return None
-    return create_exchange(enums.ExchangeKind.ARCHIVE, cert.id, {
-        "certificate_number": cert.number, "exporter_customs_code": cert.exporter.customs_code, **facts})
-
-
-def _archive_open(cert_id) -> bool:
-    return (CustomsExchange.select()
-            .where((CustomsExchange.kind == enums.ExchangeKind.ARCHIVE) & (CustomsExchange.subject_id == cert_id)
-                   & CustomsExchange.status.in_([enums.ExchangeStatus.PENDING, enums.ExchangeStatus.SENT,
-                                                 enums.ExchangeStatus.DONE]))
-            .exists())
-
-
-def apply_archive_receipt(exchange, receipt):
-    """HANDLERS["archive"]: customs has answered the archive request. 已归档 publishes the
-    certificate to the verification portal; a refusal leaves it 未归档 (recorded)."""
-    cert = Certificate.get_or_none(Certificate.id == exchange.subject_id)
-    if cert is None:
-        return
-    if not receipt.ok:
-        audit.record("archive_refused", cert.number, receipt.message, enterprise=cert.exporter, actor="海关")
-        return
-    now = utcnow()
-    archived = (Certificate.update(archive_status=enums.ArchiveStatus.ARCHIVED, archived_at=receipt.at or now,
-                                   verification_published_at=now, updated_at=now)
-                .where((Certificate.id == cert.id) & (Certificate.archive_status == enums.ArchiveStatus.UNARCHIVED))
-                .execute())
-    if archived:
-        audit.record("archived", cert.number, "海关已归档，已发布至出口原产地证书核查系统",
-                     enterprise=cert.exporter, actor="海关")
-
-
-# --- the downloadable control -----------------------------------------------------------------
-
-ZIPAPP_NAME = "coo-printcontrol.pyz"
-EXE_NAME = "coo-printcontrol.exe"
-
-
-def windows_executable() -> Path | None:
-    """The Windows one-file executable, when ops have put it where PRINT_CONTROL_EXE_PATH says."""
-    path = Path(current_app.config.get("PRINT_CONTROL_EXE_PATH") or "")
-    return path if path.name and path.is_file() else None
-_ZIP_DATE = (2026, 1, 1, 0, 0, 0)
-
-
-@functools.lru_cache(maxsize=8)
-def control_zipapp(server: str) -> bytes:
-    """The print control as one file that needs only Python 3 (a zipapp), carrying the
-    server's address. Built from the package on first request, then cached."""
-    import coo.printcontrol as package
-    source = Path(package.__file__).parent
-    buffer = io.BytesIO()
-    buffer.write(b"#!/usr/bin/env python3\n")
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        def add(name, data):
-            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data)
-        add("__main__.py", "import sys\nfrom coo.printcontrol.cli import main\nsys.exit(main())\n")
-        add("coo/__init__.py", '"""coo print control (zipapp)."""\n')
-        for path in sorted(source.glob("*.py")):
-            add(f"coo/printcontrol/{path.name}", path.read_bytes())
-        add("coo/printcontrol/defaults.json", json.dumps({"server": server.rstrip("/")}))
-    return buffer.getvalue()
-
-
-def controls_for_page(enterprise):
-    query = (PrintControl.select()
-             .where((PrintControl.enterprise == enterprise) & PrintControl.token_hash.is_null(False))
-             .order_by(PrintControl.revoked_at.is_null(False), PrintControl.id.desc()))
-    rows = []
-    for control in query:
-        try:
-            printers = json.loads(control.printers or "[]")
-        except ValueError:
-            printers = []
-        rows.append((control, printers))
-    return rows
-
