@@ -146,6 +146,15 @@ class Ascii:
             raise ValidationError(self.message)
 
 
+class ScanField(FileField):
+    """A file field that remembers what was posted under its name (FileField drops text)."""
+    posted = ()
+
+    def process_formdata(self, valuelist):
+        self.posted = list(valuelist)
+        super().process_formdata(valuelist)
+
+
 class ScanImage:
     """The uploaded scan of a seal or signature: a file, of an image type a scanner saves, not
     over SCAN_MAX_BYTES. Its bytes are read once, here (`field.content`); what is in them
@@ -156,8 +165,7 @@ class ScanImage:
 
     def __call__(self, form, field):
         field.content = None
-        if any(not isinstance(value, FileStorage) for value in field.raw_data or ()
-               if value not in ("", None)):
+        if any(not isinstance(value, FileStorage) for value in field.posted if value not in ("", None)):
             raise StopValidation(self.NOT_A_FILE)
         if field.data is None:
             return
@@ -193,7 +201,7 @@ class PasswordLoginForm(Form):
 
 class _ScanForm(Form):
     """What 新增印章 and 新增签名 share: the scan, the preview's token, the PIN and the button."""
-    scan = FileField("扫描图片", validators=[ScanImage()])
+    scan = ScanField("扫描图片", validators=[ScanImage()])
     upload_token = HiddenField(filters=[strip], validators=[_limit(2000, "预览凭据")])
     pin = PasswordField("法人卡密码", validators=[_limit(64, "法人卡密码")])
     action = StringField(filters=[strip])
