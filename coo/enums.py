@@ -183,6 +183,7 @@ class AuditAction(Labelled):
     SEAL_DELETE = "seal_delete", "删除印章"
     SIGNATURE_UPLOAD = "signature_upload", "上传签名扫描件"
     SIGNATURE_CREATE = "signature_create", "新增签名"
+    SIGNATURE_UPDATE = "signature_update", "修改签名"  # the shared update of the kind table; 签名 has no 修改 screen today
     SIGNATURE_DISABLE = "signature_disable", "停用签名"
     SIGNATURE_ENABLE = "signature_enable", "启用签名"
     SIGNATURE_DELETE = "signature_delete", "删除签名"

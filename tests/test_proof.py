@@ -164,7 +164,7 @@ def test_the_verification_page_checks_a_scanned_seal_and_says_whether_archived(a
     for bad in (tampered, "中文", "COO1:" + "Z" * 4000):
         response = client.get("/verify", query_string={"seal": bad})
         assert response.status_code == 200 and "防伪二维码无效" in response.get_data(as_text=True)
-    # A NUL byte is refused before any route, like in every other field (coo.web._refuse_nul_bytes).
+    # A NUL byte is refused before any route, like in every other field (coo.web.forms.refuse_nul_bytes).
     response = client.get("/verify", query_string={"seal": "\x00"})
     assert response.status_code == 400 and "无效字符" in response.get_data(as_text=True)
 

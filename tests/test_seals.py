@@ -229,8 +229,8 @@ def test_duplicate_name_is_refused(client, legal_person, demo):
 
 def test_a_deleted_seal_frees_its_name(client, legal_person, demo):
     seal = Seal.get(Seal.name == "公司报关专用章")
-    seal_service.disable_seal(seal)
-    seal_service.delete_seal(seal)
+    seal_service.disable(seal_service.SEAL, seal)
+    seal_service.delete(seal_service.SEAL, seal)
     token = _token(_text(_preview(legal_person, scans.round_seal())))
     response = _save(legal_person, token, demo.DEMO_PIN, **_seal_fields(name="公司报关专用章"))
     assert response.status_code == 204

@@ -11,7 +11,7 @@ and filter show.
 """
 import datetime
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from flask import current_app
 from peewee import SQL, DateTimeField, Select, fn

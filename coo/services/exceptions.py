@@ -88,27 +88,11 @@ class Outcome:
     errors: dict = field(default_factory=dict)
 
 
-def validate(form) -> tuple[dict, dict]:
-    values = {"reason": (form.get("reason") or "").strip(),
-              "details": (form.get("details") or "").strip()}
-    errors = {}
-    reason = enums.ExceptionReason.parse(values["reason"])
-    if reason is None:
-        errors["reason"] = REASON_REQUIRED
-    elif reason == enums.ExceptionReason.OTHER and not values["details"]:
-        errors["details"] = DETAILS_REQUIRED
-    if len(values["details"]) > DETAILS_MAX:
-        errors["details"] = DETAILS_TOO_LONG
-    return values, errors
-
-
-def apply(view: View, certificate_id, form, applied_by: str) -> Outcome:
-    """提交打印: record the application and send it to customs, or say why not (nothing changes)."""
+def apply(view: View, certificate_id, why: enums.ExceptionReason, details: str, applied_by: str) -> Outcome:
+    """提交打印: record the application and send it to customs, or say why not (nothing changes).
+    The form (`coo.web.forms.ExceptionForm`) has checked the reason and the details."""
     from coo.services.exchanges import create_exchange, start
     cert = certificate_or_404(view, certificate_id)
-    values, errors = validate(form)
-    if errors:
-        return Outcome(errors=errors)
     try:
         with write_transaction():
             # Re-read inside the transaction: another tab may have applied, customs may have archived.
@@ -117,8 +101,8 @@ def apply(view: View, certificate_id, form, applied_by: str) -> Outcome:
             if reason:
                 return Outcome(errors={"certificate": reason})
             application = ExceptionApplication.create(
-                certificate=cert, enterprise=view.own, reason=enums.ExceptionReason(values["reason"]),
-                details=values["details"], applied_by=applied_by)
+                certificate=cert, enterprise=view.own, reason=why,
+                details=details, applied_by=applied_by)
             exchange = create_exchange(enums.ExchangeKind.EXCEPTION, application.id,
                                        payload(application, cert))
             audit.record("exception_apply", cert.number,

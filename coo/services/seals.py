@@ -9,6 +9,7 @@ authorisation changes, the authorisation is marked superseded: 需要重新授�
 """
 import datetime
 from dataclasses import dataclass, field
+from typing import Callable
 from decimal import Decimal
 
 from flask import abort, current_app
@@ -19,20 +20,43 @@ from coo import enums, scan, storage
 from coo.clock import today_local, utcnow
 from coo.db import write_transaction
 from coo.models import Authorisation, Card, Operator, Seal, Signature
-from coo.params import parse_date, parse_id
+from coo.params import parse_id
 from coo.services import audit
 from coo.services.accounts import verify_legal_person_pin
 
 UPLOAD_MAX_AGE_S = 2 * 3600
 NAME_MAX = 100
-
-MSG_PICK_FILE = {
-    scan.SEAL: "请选择印章扫描图片，预览无误后再保存印章。",
-    scan.SIGNATURE: "请选择签名扫描图片，预览无误后再保存签名。",
-}
 MSG_UPLOAD_EXPIRED = "预览已过期，请重新选择扫描图片。"
-MSG_DELETE_ENABLED = "只能删除已停用的印章：请先停用印章，再删除印章。"
-MSG_DELETE_ENABLED_SIGNATURE = "只能删除已停用的签名：请先停用签名，再删除签名。"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Seals and signatures are one thing made twice (scan, preview, 保存 with the PIN, 停用,
+    启用, 删除): this table says where the two differ, and every function below, the routes
+    (`coo.web.seals`) and the one template set (`templates/seals/`) read it."""
+    key: str                # coo.scan's kind: how the scan is measured and its size limits
+    noun: str               # 印章 / 签名, in every message and button
+    model: type
+    folder: str             # storage prefix of the processed PNGs
+    person: str             # the row's person: owner (印章操作员) / declarant (签名申报员)
+    id_field: str           # the list's radio buttons
+    fields: tuple           # the form's own fields, besides the scan, token and PIN
+    name_taken: str         # {name}: a name the enterprise already uses
+    editable: bool          # 修改印章; a signature is replaced (停用, 删除, 新增) instead
+    check: Callable = None  # (enterprise, values, row) -> (values, errors)
+    describe: Callable = None   # (row, upload) -> the audit line of 新增
+
+    @property
+    def name_label(self) -> str:
+        return f"{self.noun}名称"
+
+    @property
+    def pick_file(self) -> str:
+        return f"请选择{self.noun}扫描图片，预览无误后再保存{self.noun}。"
+
+    @property
+    def delete_enabled(self) -> str:
+        return f"只能删除已停用的{self.noun}：请先停用{self.noun}，再删除{self.noun}。"
 
 
 @dataclass(frozen=True)
@@ -84,7 +108,7 @@ def store_scan(kind: str, data: bytes, result: scan.ScanResult | None = None):
     if result is None:
         result = scan.process(data, kind, max_bytes=current_app.config["SCAN_MAX_BYTES"],
                               max_pixels=current_app.config.get("SCAN_MAX_PIXELS", scan.DEFAULT_MAX_PIXELS))
-    image_path, digest = storage.put(result.png, "seals" if kind == scan.SEAL else "signatures", ".png")
+    image_path, digest = storage.put(result.png, KINDS[kind].folder, ".png")
     original_path, _ = storage.put(data, "uploads", result.suffix)
     return result, image_path, digest, original_path
 
@@ -125,7 +149,7 @@ def upload_from_token(enterprise, kind: str, token: str) -> Upload | None:
     return upload
 
 
-STAGED_KINDS = ("seals", "signatures", "uploads")
+STAGED_FOLDERS = ("seals", "signatures", "uploads")     # SEAL.folder, SIGNATURE.folder, originals
 
 
 def remove_unsaved_uploads(now: datetime.datetime | None = None) -> int:
@@ -133,16 +157,16 @@ def remove_unsaved_uploads(now: datetime.datetime | None = None) -> int:
     token can name them any more (UPLOAD_MAX_AGE_S, plus an hour). Files any seal or signature
     row names, deleted ones included, stay. Returns how many files were removed."""
     referenced = set()
-    for model in (Seal, Signature):
+    for model in (kind.model for kind in KINDS.values()):
         for image_path, original_path in model.select(model.image_path, model.original_path).tuples():
             referenced.update((image_path, original_path))
     # Wall-clock time, as the files' own times are (a folder's mtime, an object's LastModified).
     now = now or datetime.datetime.now(datetime.timezone.utc)
     cutoff = now - datetime.timedelta(seconds=UPLOAD_MAX_AGE_S + 3600)
     removed = 0
-    for kind in STAGED_KINDS:
+    for folder in STAGED_FOLDERS:
         # Listed first, deleted after: the same on a folder and on an object store.
-        stale = [entry.key for entry in storage.list(f"{kind}/")
+        stale = [entry.key for entry in storage.list(f"{folder}/")
                  if entry.key not in referenced and entry.modified < cutoff]
         for key in stale:
             storage.delete(key)
@@ -152,31 +176,17 @@ def remove_unsaved_uploads(now: datetime.datetime | None = None) -> int:
 
 # --- Queries ------------------------------------------------------------------------------------
 
-def seals_of(enterprise):
-    """The 印章制作 table: every seal not deleted."""
-    return (Seal.select(Seal, Operator).join(Operator, on=(Seal.owner == Operator.id))
-            .where((Seal.enterprise == enterprise) & Seal.deleted_at.is_null())
-            .order_by(Seal.created_at.desc(), Seal.id.desc()))
+def rows_of(kind: Kind, enterprise):
+    """The 印章制作 / 签名制作 table: every row not deleted, newest first, with its person."""
+    model = kind.model
+    return (model.select(model, Operator).join(Operator, on=(getattr(model, kind.person) == Operator.id))
+            .where((model.enterprise == enterprise) & model.deleted_at.is_null())
+            .order_by(model.created_at.desc(), model.id.desc()))
 
 
-def signatures_of(enterprise):
-    return (Signature.select(Signature, Operator).join(Operator, on=(Signature.declarant == Operator.id))
-            .where((Signature.enterprise == enterprise) & Signature.deleted_at.is_null())
-            .order_by(Signature.created_at.desc(), Signature.id.desc()))
-
-
-def seal_or_404(enterprise, seal_id) -> Seal:
-    seal_id = parse_id(seal_id)
-    seal = seals_of(enterprise).where(Seal.id == seal_id).first() if seal_id is not None else None
-    if seal is None:
-        abort(404)
-    return seal
-
-
-def signature_or_404(enterprise, signature_id) -> Signature:
-    signature_id = parse_id(signature_id)
-    row = (signatures_of(enterprise).where(Signature.id == signature_id).first()
-           if signature_id is not None else None)
+def row_or_404(kind: Kind, enterprise, row_id):
+    row_id = parse_id(row_id)
+    row = rows_of(kind, enterprise).where(kind.model.id == row_id).first() if row_id is not None else None
     if row is None:
         abort(404)
     return row
@@ -206,52 +216,32 @@ def current_authorisation(enterprise) -> Authorisation | None:
 
 
 # --- Form checks --------------------------------------------------------------------------------
+# The form (`coo.web.forms`) has said what each field alone may be; `values` holds its clean
+# values, None where a field failed. These are the rules that need the enterprise's rows.
 
-def _date(value, label, errors, key):
-    value = (value or "").strip()
-    if not value:
-        errors[key] = f"请选择{label}。"
-        return None
-    day, error = parse_date(value)
-    if error:
-        errors[key] = f"{label}：{error}"
-    return day
-
-
-def _name(value, label, errors):
-    value = " ".join((value or "").split())
-    if not value:
-        errors["name"] = f"请填写{label}。"
-    elif len(value) > NAME_MAX:
-        errors["name"] = f"{label}不能超过 {NAME_MAX} 个字。"
-    return value
-
-
-def _name_taken(model, enterprise, name, exclude_id=None):
+def _name_taken(kind: Kind, enterprise, name, errors, exclude_id=None):
+    if not name or "name" in errors:
+        return
+    model = kind.model
     query = model.select().where((model.enterprise == enterprise) & (model.name == name)
                                  & model.deleted_at.is_null())
     if exclude_id is not None:
         query = query.where(model.id != exclude_id)
-    return query.exists()
+    if query.exists():
+        errors["name"] = kind.name_taken.format(name=name)
 
 
-def check_seal_form(enterprise, form: dict, seal: Seal | None = None):
-    """Clean the 新增印章 / 修改印章 fields; returns (values, errors)."""
+def _check_seal(enterprise, values: dict, seal: Seal | None = None):
+    """新增印章 / 修改印章: the card holder, a free name, the validity inside the card's."""
     errors = {}
-    values = {}
     holders = {card.holder_id: card for card in card_holders(enterprise)}
-    card = holders.get(parse_id(form.get("owner_id")))
+    card = holders.get(values.get("owner_id"))
     if card is None:
         errors["owner_id"] = "请选择印章操作员（绑卡的法人或操作员）。"
-    values["owner"] = card.holder if card else None
-    values["seal_type"] = enums.SealType.parse(form.get("seal_type") or enums.SealType.COMPANY.value)
-    if values["seal_type"] is None:
+    if values.get("seal_type") is None:
         errors["seal_type"] = "请选择印章类型。"
-    values["name"] = _name(form.get("name"), "印章名称", errors)
-    if "name" not in errors and _name_taken(Seal, enterprise, values["name"], seal.id if seal else None):
-        errors["name"] = f"印章名称“{values['name']}”已存在：印章名称用于区别不同印章，请换一个名称。"
-    start = _date(form.get("valid_from"), "起始日期", errors, "valid_from")
-    end = _date(form.get("valid_to"), "结束日期", errors, "valid_to")
+    _name_taken(SEAL, enterprise, values.get("name"), errors, seal.id if seal else None)
+    start, end = values.get("valid_from"), values.get("valid_to")
     if start and end:
         if end < start:
             errors["valid_to"] = "结束日期不能早于起始日期。"
@@ -260,21 +250,31 @@ def check_seal_form(enterprise, form: dict, seal: Seal | None = None):
         elif card and (start < card.valid_from or end > card.valid_to):
             errors["valid_to"] = (f"印章有效期必须在印章操作员卡证书有效期内"
                                   f"（{card.valid_from:%Y-%m-%d} 至 {card.valid_to:%Y-%m-%d}）。")
-    values["valid_from"], values["valid_to"] = start, end
-    return values, errors
+    clean = {"owner": card.holder if card else None, "seal_type": values.get("seal_type"),
+             "name": values.get("name"), "valid_from": start, "valid_to": end}
+    return clean, errors
 
 
-def check_signature_form(enterprise, form: dict):
+def _check_signature(enterprise, values: dict, row=None):
+    """新增签名: an active declarant, and a free name (the declarant's own when left empty)."""
     errors = {}
     people = {p.id: p for p in declarants(enterprise)}
-    person = people.get(parse_id(form.get("declarant_id")))
+    person = people.get(values.get("declarant_id"))
     if person is None:
         errors["declarant_id"] = ("请选择签名申报员名称。如果下拉列表中没有该申报员，请点击右上角的公司名称进入"
                                   "管理员账号信息管理，在我的操作员中新增无卡操作员。")
-    name = _name(form.get("name") or (person.name if person else ""), "签名名称", errors)
-    if "name" not in errors and _name_taken(Signature, enterprise, name):
-        errors["name"] = f"签名名称“{name}”已存在：请换一个名称，或先停用并删除原签名。"
+    name = values.get("name")
+    if name is not None:
+        name = name or (person.name if person else "")
+        if not name:
+            errors["name"] = f"请填写{SIGNATURE.name_label}。"
+    _name_taken(SIGNATURE, enterprise, name, errors)
     return {"declarant": person, "name": name}, errors
+
+
+def check_form(kind: Kind, enterprise, values: dict, row=None):
+    """The rules of a kind's form; returns (values for the row, errors per field)."""
+    return kind.check(enterprise, values, row)
 
 
 def _check_pin(pin, errors):
@@ -287,57 +287,60 @@ def _check_pin(pin, errors):
         audit.record("pin_failed", detail=message)
 
 
-# --- Seals --------------------------------------------------------------------------------------
+def _image_columns(kind: Kind, upload: Upload) -> dict:
+    columns = dict(height_mm=upload.height_mm, width_mm=upload.width_mm, dpi=upload.dpi,
+                   image_path=upload.image_path, original_path=upload.original_path,
+                   image_sha256=upload.sha256)
+    if kind.key == scan.SEAL:
+        columns["shape"] = upload.shape
+    return columns
 
-def create_seal(enterprise, form: dict, upload: Upload | None, pin: str) -> Outcome:
-    values, errors = check_seal_form(enterprise, form)
+
+# --- 新增, 修改, 停用, 启用, 删除 -------------------------------------------------------------------
+
+def create(kind: Kind, enterprise, values: dict, upload: Upload | None, pin: str) -> Outcome:
+    """保存印章 / 保存签名 of a new one: every field re-checked, then the PIN."""
+    clean, errors = check_form(kind, enterprise, values)
     if upload is None:
-        errors["file"] = MSG_PICK_FILE[scan.SEAL]
+        errors["file"] = kind.pick_file
     _check_pin(pin, errors)
     if errors:
         return Outcome(errors=errors)
     try:
         with write_transaction():
-            seal = Seal.create(
-                enterprise=enterprise, owner=values["owner"], name=values["name"],
-                seal_type=values["seal_type"], shape=upload.shape, valid_from=values["valid_from"],
-                valid_to=values["valid_to"], height_mm=upload.height_mm, width_mm=upload.width_mm,
-                dpi=upload.dpi, image_path=upload.image_path, original_path=upload.original_path,
-                image_sha256=upload.sha256)
-            audit.record("seal_create", target=f"seal:{seal.id}",
-                         detail=f"{seal.name}，{upload.shape.label} {upload.width_mm}×{upload.height_mm} 毫米，"
-                                f"{seal.valid_from}–{seal.valid_to}，使用人 {values['owner'].name}")
+            row = kind.model.create(enterprise=enterprise, **clean, **_image_columns(kind, upload))
+            audit.record(f"{kind.key}_create", target=f"{kind.key}:{row.id}", detail=kind.describe(row, upload))
     except IntegrityError:
-        return Outcome(errors={"name": f"印章名称“{values['name']}”已存在：请换一个名称。"})
-    return Outcome(row=seal)
+        return Outcome(errors={"name": f"{kind.name_label}“{clean['name']}”已存在：请换一个名称。"})
+    return Outcome(row=row)
 
 
-def update_seal(seal: Seal, form: dict, upload: Upload | None, pin: str) -> Outcome:
+def update(kind: Kind, row, values: dict, upload: Upload | None, pin: str) -> Outcome:
     """修改印章: owner, name, type, validity, and optionally a new scan."""
-    values, errors = check_seal_form(seal.enterprise, form, seal)
+    assert kind.editable
+    clean, errors = check_form(kind, row.enterprise, values, row)
     _check_pin(pin, errors)
     if errors:
         return Outcome(errors=errors)
-    changes = {"owner": values["owner"], "name": values["name"], "seal_type": values["seal_type"],
-               "valid_from": values["valid_from"], "valid_to": values["valid_to"], "updated_at": utcnow()}
+    changes = dict(clean, updated_at=utcnow())
     if upload is not None:
-        changes.update(shape=upload.shape, height_mm=upload.height_mm, width_mm=upload.width_mm,
-                       dpi=upload.dpi, image_path=upload.image_path, original_path=upload.original_path,
-                       image_sha256=upload.sha256)
+        changes.update(_image_columns(kind, upload))
+    model = kind.model
     try:
         with write_transaction():
-            Seal.update(changes).where((Seal.id == seal.id) & Seal.deleted_at.is_null()).execute()
-            audit.record("seal_update", target=f"seal:{seal.id}",
-                         detail=f"{seal.name} → {values['name']}，{values['valid_from']}–{values['valid_to']}"
+            model.update(changes).where((model.id == row.id) & model.deleted_at.is_null()).execute()
+            audit.record(f"{kind.key}_update", target=f"{kind.key}:{row.id}",
+                         detail=f"{row.name} → {clean['name']}，{clean['valid_from']}–{clean['valid_to']}"
                                 + ("，更换印章图片" if upload else ""))
-            _supersede(seal.enterprise, seal=seal)
+            _supersede(row.enterprise, **{kind.key: row})
     except IntegrityError:
-        return Outcome(errors={"name": f"印章名称“{values['name']}”已存在：请换一个名称。"})
-    return Outcome(row=Seal.get_by_id(seal.id))
+        return Outcome(errors={"name": f"{kind.name_label}“{clean['name']}”已存在：请换一个名称。"})
+    return Outcome(row=model.get_by_id(row.id))
 
 
-def _set_status(model, row, to_status, action, noun):
+def set_status(kind: Kind, row, to_status: enums.UsageStatus) -> str:
     """停用 / 启用: a conditional update, so a double click or two tabs change it once."""
+    model = kind.model
     from_status = (enums.UsageStatus.ENABLED if to_status == enums.UsageStatus.DISABLED
                    else enums.UsageStatus.DISABLED)
     with write_transaction():
@@ -345,72 +348,54 @@ def _set_status(model, row, to_status, action, noun):
                    .where((model.id == row.id) & (model.status == from_status) & model.deleted_at.is_null())
                    .execute())
         if not changed:
-            return f"该{noun}已是{to_status.label}状态。"
-        audit.record(action, target=f"{model.__name__.lower()}:{row.id}", detail=row.name)
+            return f"该{kind.noun}已是{to_status.label}状态。"
+        action = "disable" if to_status == enums.UsageStatus.DISABLED else "enable"
+        audit.record(f"{kind.key}_{action}", target=f"{kind.key}:{row.id}", detail=row.name)
         if to_status == enums.UsageStatus.DISABLED:
-            _supersede(row.enterprise, **{model.__name__.lower(): row})
+            _supersede(row.enterprise, **{kind.key: row})
     return ""
 
 
-def _delete(model, row, action, refusal):
+def disable(kind: Kind, row) -> str:
+    return set_status(kind, row, enums.UsageStatus.DISABLED)
+
+
+def enable(kind: Kind, row) -> str:
+    return set_status(kind, row, enums.UsageStatus.ENABLED)
+
+
+def delete(kind: Kind, row) -> str:
+    """删除: only a disabled one; soft delete (authorisations keep their reference)."""
+    model = kind.model
     with write_transaction():
         changed = (model.update(deleted_at=utcnow(), updated_at=utcnow())
                    .where((model.id == row.id) & (model.status == enums.UsageStatus.DISABLED)
                           & model.deleted_at.is_null())
                    .execute())
         if not changed:
-            return refusal
-        audit.record(action, target=f"{model.__name__.lower()}:{row.id}", detail=row.name)
-        _supersede(row.enterprise, **{model.__name__.lower(): row})
+            return kind.delete_enabled
+        audit.record(f"{kind.key}_delete", target=f"{kind.key}:{row.id}", detail=row.name)
+        _supersede(row.enterprise, **{kind.key: row})
     return ""
 
 
-def disable_seal(seal):
-    return _set_status(Seal, seal, enums.UsageStatus.DISABLED, "seal_disable", "印章")
+# --- The kinds ----------------------------------------------------------------------------------
 
-
-def enable_seal(seal):
-    return _set_status(Seal, seal, enums.UsageStatus.ENABLED, "seal_enable", "印章")
-
-
-def delete_seal(seal):
-    """删除印章: only a disabled seal; soft delete (authorisations keep their reference)."""
-    return _delete(Seal, seal, "seal_delete", MSG_DELETE_ENABLED)
-
-
-# --- Signatures ---------------------------------------------------------------------------------
-
-def create_signature(enterprise, form: dict, upload: Upload | None, pin: str) -> Outcome:
-    values, errors = check_signature_form(enterprise, form)
-    if upload is None:
-        errors["file"] = MSG_PICK_FILE[scan.SIGNATURE]
-    _check_pin(pin, errors)
-    if errors:
-        return Outcome(errors=errors)
-    try:
-        with write_transaction():
-            row = Signature.create(
-                enterprise=enterprise, declarant=values["declarant"], name=values["name"],
-                height_mm=upload.height_mm, width_mm=upload.width_mm, dpi=upload.dpi,
-                image_path=upload.image_path, original_path=upload.original_path, image_sha256=upload.sha256)
-            audit.record("signature_create", target=f"signature:{row.id}",
-                         detail=f"{row.name}（申报员 {values['declarant'].name}），"
-                                f"{upload.width_mm}×{upload.height_mm} 毫米")
-    except IntegrityError:
-        return Outcome(errors={"name": f"签名名称“{values['name']}”已存在：请换一个名称。"})
-    return Outcome(row=row)
-
-
-def disable_signature(row):
-    return _set_status(Signature, row, enums.UsageStatus.DISABLED, "signature_disable", "签名")
-
-
-def enable_signature(row):
-    return _set_status(Signature, row, enums.UsageStatus.ENABLED, "signature_enable", "签名")
-
-
-def delete_signature(row):
-    return _delete(Signature, row, "signature_delete", MSG_DELETE_ENABLED_SIGNATURE)
+SEAL = Kind(
+    key=scan.SEAL, noun="印章", model=Seal, folder="seals", person="owner", id_field="seal_id",
+    fields=("owner_id", "seal_type", "name", "valid_from", "valid_to"), editable=True,
+    name_taken="印章名称“{name}”已存在：印章名称用于区别不同印章，请换一个名称。",
+    check=_check_seal,
+    describe=lambda row, upload: (f"{row.name}，{upload.shape.label} {upload.width_mm}×{upload.height_mm} 毫米，"
+                                  f"{row.valid_from}–{row.valid_to}，使用人 {row.owner.name}"))
+SIGNATURE = Kind(
+    key=scan.SIGNATURE, noun="签名", model=Signature, folder="signatures", person="declarant",
+    id_field="signature_id", fields=("declarant_id", "name"), editable=False,
+    name_taken="签名名称“{name}”已存在：请换一个名称，或先停用并删除原签名。",
+    check=_check_signature,
+    describe=lambda row, upload: (f"{row.name}（申报员 {row.declarant.name}），"
+                                  f"{upload.width_mm}×{upload.height_mm} 毫米"))
+KINDS = {kind.key: kind for kind in (SEAL, SIGNATURE)}
 
 
 # --- The authorisation they belong to -----------------------------------------------------------

@@ -6,7 +6,7 @@ so with `from coo.web import csrf`."""
 import importlib
 from pathlib import Path
 
-from flask import abort, current_app, render_template, request
+from flask import current_app, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
@@ -29,6 +29,7 @@ def init_app(app):
     Htmx(app)
     csrf.init_app(app)
     accounts.init_login(app)
+    from coo.web import forms
     # Before any route is added: every `<int:…>` is a row id (1 … 2^63−1, else 404).
     app.url_map.converters["int"] = IdConverter
     for name in AREAS:
@@ -37,7 +38,7 @@ def init_app(app):
         if hasattr(module, "init_app"):
             module.init_app(app)
 
-    app.before_request(_refuse_nul_bytes)
+    app.before_request(forms.refuse_nul_bytes)
     app.after_request(_common_headers)
     for code in (400, 403, 404, 405, 413, 422, 429, 500):
         app.register_error_handler(code, _error_page)
@@ -45,37 +46,6 @@ def init_app(app):
     app.jinja_env.filters["local_date"] = _local_date
     app.jinja_env.globals["enums"] = enums
     app.context_processor(_shell_context)
-
-
-NUL_REFUSED = "请求中含有无效字符，请检查输入后重试。"
-
-
-def _refuse_nul_bytes():
-    """No text with a NUL byte reaches a route: PostgreSQL refuses it in every string, and no
-    field of ours may hold one. One check for every path argument, query and form field."""
-    values = [v for v in (request.view_args or {}).values() if isinstance(v, str)]
-    for multi in (request.args,) if request.method in ("GET", "HEAD") else (request.args, request.form):
-        for key, items in multi.lists():
-            values.append(key)
-            values.extend(items)
-    if request.is_json:
-        values.extend(_json_strings(request.get_json(silent=True)))
-    if any("\x00" in value for value in values):
-        abort(400, NUL_REFUSED)
-
-
-def _json_strings(data, depth=0):
-    if depth > 20:
-        return
-    if isinstance(data, str):
-        yield data
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            yield key
-            yield from _json_strings(value, depth + 1)
-    elif isinstance(data, list):
-        for value in data:
-            yield from _json_strings(value, depth + 1)
 
 
 def _common_headers(response):

@@ -2,16 +2,14 @@
 Everyone of the enterprise sees the list; changes (新增无卡操作员, 停用, 启用) need the 法人卡."""
 from flask import Blueprint, abort, flash, url_for
 from flask_login import current_user
-from htmx_flask import request
 
 from coo.models import Card, Operator
 from coo.services import operators as service
 from coo.services.accounts import enterprise_required, legal_person_required
+from coo.web.forms import OperatorForm
 from coo.web.htmx import render, see_other, wants_fragment
 
 bp = Blueprint("account", __name__, url_prefix="/account")
-
-OPERATOR_FIELDS = ("name", "id_number", "phone")
 
 
 def _page(block=None, status=200, **context):
@@ -44,10 +42,14 @@ def new_operator():
 @bp.post("/operators/new")
 @legal_person_required
 def create_operator():
-    form = {name: (request.form.get(name) or "").strip() for name in OPERATOR_FIELDS}
-    person, errors = service.create_operator(current_user.enterprise, form)
+    form = OperatorForm()
+    person = None
+    errors = form.messages() if not form.validate() else {}
+    if not errors:
+        person, errors = service.create_operator(current_user.enterprise, form.name.data, form.id_number.data,
+                                                 form.phone.data)
     if errors:
-        return _page("operator_form", 422, show_form=True, form=form, errors=errors)
+        return _page("operator_form", 422, show_form=True, form=form.refill(), errors=errors)
     flash(f"已新增无卡操作员“{person.name}”。")
     return see_other(url_for("account.index") + "#operators")
 

@@ -4,6 +4,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from htmx_flask import request
 
 from coo.services import accounts, audit
+from coo.web.forms import CardLoginForm, PasswordLoginForm
 from coo.web.htmx import render, see_other
 
 bp = Blueprint("auth", __name__)
@@ -37,22 +38,33 @@ def _finish_login(result, method, form):
     return see_other(url_for(target))
 
 
+def _refused(method, form):
+    """A form no account can match (empty, too long, full-width digits): said at once, nothing
+    counted or recorded, since no card or account was tried."""
+    return render("auth/login.html", f"{method}_form", status=422, method=method, form=form.refill(),
+                  error=form.first_message())
+
+
 @bp.post("/login/card")
 def login_card():
-    form = {"card_number": request.form.get("card_number", "").strip()}
-    result = accounts.login_with_card(form["card_number"], request.form.get("pin", ""),
+    form = CardLoginForm()
+    if not form.validate():
+        return _refused("card", form)
+    result = accounts.login_with_card(form.card_number.data, form.pin.data,
                                       current_app.config["LOGIN_MAX_FAILURES"],
                                       accounts.LoginThrottle.from_config(current_app.config))
-    return _finish_login(result, "card", form)
+    return _finish_login(result, "card", form.refill())
 
 
 @bp.post("/login/password")
 def login_password():
-    form = {"username": request.form.get("username", "").strip()}
-    result = accounts.login_with_password(form["username"], request.form.get("password", ""),
+    form = PasswordLoginForm()
+    if not form.validate():
+        return _refused("password", form)
+    result = accounts.login_with_password(form.username.data, form.password.data,
                                           current_app.config["LOGIN_MAX_FAILURES"],
                                           accounts.LoginThrottle.from_config(current_app.config))
-    return _finish_login(result, "password", form)
+    return _finish_login(result, "password", form.refill())
 
 
 @bp.post("/logout")

@@ -4,11 +4,11 @@ Rules live in `coo.services.authorisation`; the agent view in `coo.services.acce
 """
 from flask import Blueprint, abort, current_app, flash, redirect, url_for
 from flask_login import current_user
-from htmx_flask import request
 
 from coo.services import access, audit
 from coo.services import authorisation as auth
 from coo.services.accounts import enterprise_required, legal_person_required
+from coo.web.forms import AgentForm, DefaultChoiceForm
 from coo.web.htmx import render, see_other, trigger, wants_fragment
 
 bp = Blueprint("authorisation", __name__, url_prefix="/authorisation")
@@ -48,7 +48,9 @@ def _seals_page():
 
 
 def _set_default(setter, field):
-    error = setter(_enterprise(), request.form.get(field), current_user.display_name)
+    form = DefaultChoiceForm()
+    form.validate()     # nothing to refuse here: whether the row may be the default is the setter's rule
+    error = setter(_enterprise(), form[field].row_id, current_user.display_name)
     if error:
         return render("authorisation/index.html", "lists", status=422, **_index_context(error=error))
     if wants_fragment():
@@ -122,7 +124,10 @@ def agents():
 @bp.post("/agents")
 @legal_person_required
 def add_agent():
-    code = request.form.get("agent_code", "").strip()
+    form = AgentForm()
+    code = form.agent_code.data or ""
+    if not form.validate():
+        return _agents_page(status=422, error=form.first_message(), code=code)
     grant, error = auth.grant_agent(_enterprise(), code, current_user.display_name)
     if error:
         return _agents_page(status=422, error=error, code=code)

@@ -17,6 +17,7 @@ from coo.clock import utcnow
 from coo.services import audit, certificates, exports, rules
 from coo.services.access import current_view
 from coo.services.accounts import enterprise_required
+from coo.web.forms import ExportForm
 from coo.web.htmx import render, see_other
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
@@ -225,7 +226,7 @@ def index():
 @enterprise_required
 def export():
     """导出: the current query; small ones are the response, large ones a background task."""
-    q = certificates.parse(request.form)
+    q = certificates.parse(ExportForm().posted)
     if not q.ok:
         return _render_list(q, 422)
     view = current_view()

@@ -9,6 +9,7 @@ from coo.services import exceptions as service
 from coo.services.access import certificate_or_404, current_view
 from coo.services.accounts import enterprise_required
 from coo.services.paging import paginate
+from coo.web.forms import ExceptionForm
 from coo.web.htmx import render, see_other, trigger
 
 bp = Blueprint("exceptions", __name__, url_prefix="/exceptions")
@@ -59,15 +60,18 @@ def apply_form():
 @bp.post("/apply")
 @enterprise_required
 def apply():
-    certificate_id = parse_id(request.form.get("certificate"))
+    form = ExceptionForm()
+    certificate_id = form.certificate.row_id
     if certificate_id is None:
         abort(404)
     view = current_view()
-    outcome = service.apply(view, certificate_id, request.form, current_user.display_name)
+    cert = certificate_or_404(view, certificate_id)
+    if not form.validate():
+        return _dialog(cert, form.refill(), form.messages(), status=422)
+    outcome = service.apply(view, certificate_id, form.exception_reason, form.details.data or "",
+                            current_user.display_name)
     if outcome.errors:
-        cert = certificate_or_404(view, certificate_id)
-        values = {"reason": request.form.get("reason", ""), "details": request.form.get("details", "")}
-        return _dialog(cert, values, outcome.errors, status=422)
+        return _dialog(cert, form.refill(), outcome.errors, status=422)
     flash(service.SUBMITTED, "ok")
     response = see_other(url_for("exceptions.index", tab="records"))
     return trigger(response, "exception-applied")

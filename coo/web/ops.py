@@ -16,6 +16,7 @@ from coo.services import ops as ops_service, paging
 from coo.services.paging import paginate
 from coo.services.accounts import ops_required
 from coo.web import csrf
+from coo.web.forms import SimulatorForm
 from coo.web.htmx import render, see_other
 
 # No url_prefix: /healthz sits at the root, where load balancers look for it.
@@ -108,7 +109,10 @@ def simulator_page():
 @ops_required
 def simulator_approve():
     from coo.services import approval, audit, intake
-    form = {k: request.form.get(k, "") for k in ("exporter_id", "applicant_id", "cert_type", "country")}
+    posted = SimulatorForm()
+    form = posted.refill()
+    if not posted.validate():
+        return _simulator_page(status=422, error="；".join(posted.messages().values()), form=form)
     try:
         cert = approval.approve_by_ids(form["exporter_id"], form["applicant_id"], form["cert_type"],
                                        form["country"])

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from coo import enums, storage
+from coo import storage
 from coo.params import parse_ids, parse_seconds
 from coo.services import printcontrol, printjobs, rules
 from coo.services.access import certificate_or_404, current_view, visible_certificates
@@ -24,6 +24,7 @@ from coo.services.accounts import enterprise_required
 from coo.services.ratelimit import allow
 from coo.web import csrf
 from coo.models import Certificate
+from coo.web.forms import ConfirmForm, PrintJobsForm
 from coo.web.htmx import render, see_other, trigger, wants_fragment
 
 bp = Blueprint("printing", __name__, url_prefix="/printing")
@@ -162,15 +163,11 @@ def _rows(view, ids):
 @enterprise_required
 def create_jobs():
     view = current_view()
-    kind = enums.PrintKind.parse(request.form.get("kind", ""))
-    ids = parse_ids(request.form.getlist("ids"))
+    form = PrintJobsForm()
+    kind, ids = form.print_kind, form.ids.ids
     if ids is None:
         abort(404)
-    errors = []
-    if not ids:
-        errors.append("请勾选要打印的证书。")
-    if kind is None:
-        errors.append("请选择打印方式：打印正副本、打印正本或打印副本。")
+    errors = form.problems()
     if errors:
         return _dialog(422, errors=errors, kind=kind)
     if visible_certificates(view).where(Certificate.id.in_(ids)).count() != len(ids):
@@ -218,11 +215,11 @@ def confirm(job_id):
     job = printjobs.job_for_view(view, job_id)
     if job is None:
         abort(404)
-    answer = request.form.get("answer")
-    if answer not in ("yes", "no"):
+    form = ConfirmForm()
+    if not form.validate():
         return render("printing/_progress.html", cert=job.certificate, job=job, status=422,
-                      error="请点击“是”或“否”确认打印结果。")
-    ok = answer == "yes"
+                      error=form.first_message())
+    ok = form.answer.data == "yes"
     printjobs.confirm(view, job, ok, _who())
     cert = Certificate.get_by_id(job.certificate_id)
     if not ok:
