@@ -51,7 +51,7 @@ def downloadable(app, n=1):
 
 def row_of(html, number):
     """The <tr> of one certificate in the list."""
-    match = re.search(rf"<tr>\s*<td>\d+</td>\s*<td>{number}</td>.*?</tr>", html, re.S)
+    match = re.search(rf"<tr>\s*<td>\d+</td>\s*<td[^>]*>{number}</td>.*?</tr>", html, re.S)
     assert match, f"no row for {number}"
     return match.group(0)
 
@@ -231,6 +231,21 @@ def test_query_by_download_state_archive_state_and_creator(app, client, operator
     present = {cert.number for cert in (a, b, c) if cert.number in html}
     assert present == {"downloaded": {a.number}, "pending": {b.number, c.number}, "archived": {b.number},
                        "all": {a.number, b.number, c.number}, "none": set()}[expect]
+
+
+def test_pending_lists_no_self_printed_certificate(app, client, operator):
+    """下载状态=待下载 lists what may still be downloaded as an original: a printed certificate
+    (打印下载状态 已自助打印, its 下载正本 refused) is under 全部 only."""
+    printed, pending = downloadable(app, 2)
+    Certificate.update(print_status=enums.PrintStatus.PRINTED).where(Certificate.id == printed.id).execute()
+    html = client.get("/downloads/?download_status=pending", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert row_cells(html, pending.number)[9] == "待下载"
+    assert printed.number not in html
+    html = client.get(f"/downloads/?number={printed.number}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert row_cells(html, printed.number)[9] == "已自助打印"
+    statuses = re.findall(r"<td class=\"nowrap\">(已自助打印|已下载|待下载)</td>",
+                          client.get("/downloads/?download_status=pending").get_data(as_text=True))
+    assert statuses and set(statuses) == {"待下载"}
 
 
 def test_the_query_area_has_the_manuals_fields_and_bad_input_is_422_keeping_the_form(client, operator):
