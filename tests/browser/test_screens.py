@@ -38,6 +38,10 @@ def test_certificate_rows_are_short_and_the_print_control_is_one_click_away(jour
         assert DATE.match(cell.inner_text().strip())
         assert cell.evaluate("c => { const r = document.createRange(); r.selectNodeContents(c);"
                              " return r.getClientRects().length; }") == 1
+    # Every button that names a form (a row's 打印 buttons) names one on the page.
+    orphans = page.evaluate("[...document.querySelectorAll('button[form]')]"
+                            ".filter(b => !(b.form instanceof HTMLFormElement)).length")
+    assert orphans == 0
     journey.shot("证书打印")
 
     # Before any print fails, 证书打印 shows the way to install and pair the 打印控件.
