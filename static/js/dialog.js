@@ -66,6 +66,16 @@
     }
   });
 
+  // 取消 in a modal closes it (without JavaScript it is a link back to the page; the operator
+  // editor's, /account/#operators, would only scroll the page under an open modal).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("[data-dialog-close]") : null;
+    var dialog = link ? link.closest("dialog") : null;
+    if (!dialog || !dialog.matches(":modal")) { return; }
+    event.preventDefault();
+    dialog.close();
+  });
+
   new MutationObserver(function (records) {
     var added = [], removed = [];
     records.forEach(function (record) {

@@ -44,6 +44,13 @@ def test_editors_are_modal_dialogs_that_give_focus_back(journey, demo, rq_worker
     page.keyboard.press("Escape")
     expect(opener).to_be_focused()
 
+    journey.go("/account/")
+    opener = page.get_by_role("link", name="新增无卡操作员")
+    opener.click()
+    assert_modal(page, "新增无卡操作员").get_by_role("link", name="取消").click()
+    expect(page.get_by_role("dialog", name="新增无卡操作员")).to_have_count(0)
+    expect(opener).to_be_focused()
+
     journey.go("/exceptions/")
     page.locator("#results input[name=certificate]").first.check()
     opener = page.get_by_role("button", name="异常申请")
