@@ -133,3 +133,15 @@ def test_every_page_of_agent_and_ops_passes_axe(app, audit, demo, rq_worker):
     audit.visit(f"/verify?no={number}&code={code}", "核查结果")
     audit.visit(f"/verify?no={number}&code=WRONG", "核查结果（无此证书）")
     audit.assert_clean()
+
+
+def test_the_pages_that_refuse_pass_axe(audit, demo, rq_worker):
+    """The operator (password login) where the 法人卡 is needed, and a page that does not exist."""
+    page = audit.journey.page
+    password_login(audit.journey, "hd_op", demo.DEMO_PASSWORD)
+    expect(page).to_have_url(audit.journey.base_url + "/home")
+    audit.visit("/seals/", "印章管理（需要法人卡）")
+    audit.visit("/authorisation/", "授权管理（需要法人卡）")
+    audit.visit("/account/", "管理员账号信息管理（操作员）", "管理员账号信息管理")
+    audit.visit("/certificates/exports/999999", "不存在的页面")
+    audit.assert_clean()
