@@ -455,10 +455,13 @@ def test_row_buttons_follow_the_rules(client, operator, authorised):
     receive_layouts(Certificate.id == listed[0].id)
     html = get(client).get_data(as_text=True)
     ready = re.search(rf'<button type="submit" form="row-{listed[0].id}" name="kind" value="original">', html)
-    waiting = re.search(rf'<button type="submit" form="row-{listed[1].id}" name="kind" value="original" disabled '
+    waiting = re.search(rf'<button type="submit" name="kind" value="original" disabled '
                         rf'title="证书 {listed[1].number} 的版式尚未接收成功（当前版式状态：海关端生成）。"', html)
     assert ready and waiting                # 海关端生成: never enabled, and the button says why
     assert 'id="print-selected"' in html and 'name="ids"' in html
+    # A button names a row form only when that form is on the page (none for a row that cannot print).
+    named = set(re.findall(r'<button [^>]*form="(row-\d+)"', html))
+    assert named == set(re.findall(r'<form id="(row-\d+)"', html)) == {f"row-{listed[0].id}"}
 
 
 # --- No N+1 -----------------------------------------------------------------------------------

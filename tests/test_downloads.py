@@ -233,6 +233,21 @@ def test_query_by_download_state_archive_state_and_creator(app, client, operator
                        "all": {a.number, b.number, c.number}, "none": set()}[expect]
 
 
+def test_pending_lists_no_self_printed_certificate(app, client, operator):
+    """下载状态=待下载 lists what may still be downloaded as an original: a printed certificate
+    (打印下载状态 已自助打印, its 下载正本 refused) is under 全部 only."""
+    printed, pending = downloadable(app, 2)
+    Certificate.update(print_status=enums.PrintStatus.PRINTED).where(Certificate.id == printed.id).execute()
+    html = client.get("/downloads/?download_status=pending", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert row_cells(html, pending.number)[9] == "待下载"
+    assert printed.number not in html
+    html = client.get(f"/downloads/?number={printed.number}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert row_cells(html, printed.number)[9] == "已自助打印"
+    statuses = re.findall(r"<td>(已自助打印|已下载|待下载)</td>",
+                          client.get("/downloads/?download_status=pending").get_data(as_text=True))
+    assert statuses and set(statuses) == {"待下载"}
+
+
 def test_the_query_area_has_the_manuals_fields_and_bad_input_is_422_keeping_the_form(client, operator):
     html = client.get("/downloads/").get_data(as_text=True)
     for word in ("证书编号", "发票号", "证书类别", "申请人", "出口商", "<legend>下载状态</legend>", "待下载",

@@ -4,6 +4,7 @@ view that asked can fetch it."""
 import datetime
 import io
 import re
+import unicodedata
 
 import pytest
 from openpyxl import load_workbook
@@ -60,7 +61,38 @@ def test_export_is_the_current_query_as_xlsx(client, operator, authorised):
                        "海关端生成", "未归档", "待打印"]
     assert ws.freeze_panes == "A2"
     assert ws["G2"].is_date and ws["G2"].number_format == "yyyy-mm-dd"
-    assert ws.column_dimensions["B"].width == 20 and ws.column_dimensions["D"].width == 30
+    assert_widths_cover_the_content(ws)
+
+
+def display_width(value) -> int:
+    """What a cell's text needs in Excel's width unit (one Latin digit; CJK characters two)."""
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return 10
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value or ""))
+
+
+def assert_widths_cover_the_content(ws):
+    from openpyxl.utils import get_column_letter
+    for index, column in enumerate(ws.iter_cols(values_only=True), start=1):
+        letter = get_column_letter(index)
+        needed = max(display_width(v) for v in column)
+        width = ws.column_dimensions[letter].width
+        assert needed <= width <= needed + 4, (letter, column[0], needed, width)
+
+
+def test_column_widths_follow_the_longest_text(client, operator, authorised):
+    """证书类别 holds names of 30 CJK characters and 发票号 numbers longer than the old fixed widths
+    (40 and 18 characters): the columns are as wide as their longest value, CJK counting double."""
+    listed = listed_for(enterprise(HUADONG), authorised[HUADONG].receipt_at)
+    long_invoice = "INV-2026-11-0000123456/A-0000123457"
+    Certificate.update(invoice_number=long_invoice).where(Certificate.id == listed[-1].id).execute()
+    ws, rows = sheet_rows(export(operator, {}).get_data())
+    assert long_invoice in [r[2] for r in rows]
+    assert_widths_cover_the_content(ws)
+    types = [r[5] for r in rows[1:]]
+    longest = max(types, key=display_width)
+    assert display_width(longest) > 40 and ws.column_dimensions["F"].width >= display_width(longest)
+    assert ws.column_dimensions["C"].width >= len(long_invoice) > 18
 
 
 def test_export_follows_the_sort(client, operator, authorised):

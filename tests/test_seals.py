@@ -463,7 +463,11 @@ def test_new_cardless_operator(client, legal_person):
     assert fragment.status_code == 200 and "新增无卡操作员" in _text(fragment) and "<html" not in _text(fragment)
     response = legal_person.post("/account/operators/new", {"name": "周敏", "id_number": _id(), "phone": "13912345678"},
                                  htmx=True)
-    assert response.status_code == 204
+    # htmx: the list comes back in place of the closed editor (an HX-Redirect to this same page
+    # would only have scrolled to #operators).
+    assert response.status_code == 200 and response.headers["HX-Retarget"] == "#operator-list"
+    assert "已新增无卡操作员“周敏”。" in _text(response) and "<html" not in _text(response)
+    assert '<div id="operator-editor" hx-swap-oob="true"></div>' in _text(response)
     person = Operator.get(Operator.name == "周敏")
     assert person.is_declarant and not person.is_legal_person and _audit("operator_create") == 1
     assert "周敏" in _text(client.get("/account/"))

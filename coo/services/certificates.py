@@ -207,7 +207,7 @@ def _filter_params(q: ListQuery):
         value = q.values.get(f.name)
         if value is None:
             continue
-        if type(f) is Choice or (type(f) is Text and f.match == "exact"):
+        if (type(f) is Choice and f.condition_of is None) or (type(f) is Text and f.match == "exact"):
             params[f.name] = Param(f"f_{f.name}")
             values[f"f_{f.name}"] = value
             shape.append((id(f), f.name))

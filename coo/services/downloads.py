@@ -53,7 +53,7 @@ FIELDS = (
     Choice("type", "证书类别", column=Certificate.cert_type, choices_of=type_choices),
     *certificates.fields("applicant", "exporter"),
     Choice("download_status", "下载状态", column=Certificate.download_status, enum=enums.DownloadStatus,
-           radio=True),
+           radio=True, condition_of=rules.download_status_condition),
     *certificates.fields("issued", "archive"),
     Text("creator", "创建人", column=Certificate.creator, match="contains", max_length=64),
 )

@@ -11,6 +11,8 @@ import io
 import tempfile
 import uuid
 from dataclasses import dataclass
+from itertools import chain, islice
+from unicodedata import east_asian_width
 from urllib.parse import parse_qs, urlencode
 
 from flask import abort, current_app
@@ -37,16 +39,48 @@ CHUNK = 5000
 @dataclass(frozen=True)
 class Column:
     header: str            # as on screen
-    width: float           # characters
     is_date: bool = False
+    min_width: int = 0     # for content past the rows the widths are taken from
 
 
 # The columns of the 证书展示区, in its order (序号 first).
 COLUMNS = (
-    Column("序号", 8), Column("证书编号", 20), Column("发票号", 18), Column("申请人", 30),
-    Column("出口商", 30), Column("证书类别", 40), Column("签发日期", 12, is_date=True),
-    Column("版式状态", 10), Column("归档状态", 10), Column("打印状态", 10),
+    Column("序号", min_width=6), Column("证书编号"), Column("发票号"), Column("申请人"), Column("出口商"),
+    Column("证书类别"), Column("签发日期", is_date=True), Column("版式状态"), Column("归档状态"),
+    Column("打印状态"),
 )
+
+# Column widths follow the content: the longest value of the first WIDTH_SAMPLE rows (and the
+# header), in Excel's width unit (one Latin digit; a CJK character counts two), plus padding,
+# at most MAX_WIDTH (序号 has room for six digits). A write-only sheet writes its widths before the first row, so the sample is
+# held back until the widths are set; memory stays flat.
+WIDTH_SAMPLE = 1000
+MAX_WIDTH = 80
+WIDTH_PADDING = 2
+DATE_WIDTH = 10            # yyyy-mm-dd
+
+
+def text_width(value) -> int:
+    """Width of a cell's text in Excel's unit: CJK (and other wide) characters count two."""
+    if value is None:
+        return 0
+    if isinstance(value, datetime.date):
+        return DATE_WIDTH
+    text = value if isinstance(value, str) else str(value)
+    if text.isascii():
+        return len(text)
+    return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def column_widths(rows) -> list[int]:
+    """The width of each column for `rows` (tuples in COLUMNS' order) under its header."""
+    widths = [max(text_width(c.header), c.min_width) for c in COLUMNS]
+    for row in rows:
+        for index, value in enumerate(row):
+            width = text_width(value)
+            if width > widths[index]:
+                widths[index] = width
+    return [min(w + WIDTH_PADDING, MAX_WIDTH) for w in widths]
 
 EXPORT_FIELDS = (
     Certificate.id, Certificate.number, Certificate.invoice_number, Certificate.issue_date,
@@ -111,8 +145,10 @@ def write_xlsx(view: View, q: ListQuery, target, progress=None, every: int = 200
     `progress(done)` is called every `every` rows."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("证书打印")
-    for index, column in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = column.width
+    rows = _sheet_rows(view, q)
+    sample = list(islice(rows, WIDTH_SAMPLE))
+    for index, width in enumerate(column_widths(sample), start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "A2"
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="EEF2F7")
     header = []
@@ -121,18 +157,25 @@ def write_xlsx(view: View, q: ListQuery, target, progress=None, every: int = 200
         cell.font, cell.fill, cell.alignment = bold, fill, Alignment(horizontal="center")
         header.append(cell)
     ws.append(header)
-    layout, archive, printed = _LABELS["layout"], _LABELS["archive"], _LABELS["print"]
     n = 0
-    for ident, number, invoice, issued, lay, arc, pri, type_name, applicant, exporter in iter_rows(view, q):
-        n += 1
-        # openpyxl gives date values the yyyy-mm-dd number format: a real date in Excel.
+    for n, number, invoice, applicant, exporter, type_name, issued, lay, arc, pri in chain(sample, rows):
         # Text that came from outside (customs' record, enterprise names) is written as text.
         ws.append((n, _text(ws, number), _text(ws, invoice), _text(ws, applicant), _text(ws, exporter),
-                   _text(ws, type_name), _as_date(issued), layout[lay], archive[arc], printed[pri]))
+                   _text(ws, type_name), issued, lay, arc, pri))
         if progress is not None and n % every == 0:
             progress(n)
     wb.save(target)
     return n
+
+
+def _sheet_rows(view: View, q: ListQuery):
+    """The query's rows as the sheet shows them, in COLUMNS' order (序号 counted from 1); dates as
+    dates (openpyxl gives them the yyyy-mm-dd number format: a real date in Excel)."""
+    layout, archive, printed = _LABELS["layout"], _LABELS["archive"], _LABELS["print"]
+    for n, (ident, number, invoice, issued, lay, arc, pri, type_name, applicant, exporter) in enumerate(
+            iter_rows(view, q), start=1):
+        yield (n, number, invoice, applicant, exporter, type_name, _as_date(issued), layout[lay], archive[arc],
+               printed[pri])
 
 
 def filename(now=None) -> str:

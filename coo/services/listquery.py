@@ -84,11 +84,13 @@ class EnterpriseName(Field):
 @dataclass(frozen=True)
 class Choice(Field):
     """A select: an enum (`enum=`) or choices loaded when needed (`choices_of=`). Empty is 全部.
-    `radio=True` draws a few choices as radio buttons (下载状态 全部 / 待下载 / 已下载)."""
+    `radio=True` draws a few choices as radio buttons (下载状态 全部 / 待下载 / 已下载).
+    `condition_of(value)` gives the condition when a choice is more than `column == value`."""
     column: Any = None
     enum: Any = None
     choices_of: Callable[[], list[tuple[str, str]]] | None = None
     radio: bool = False
+    condition_of: Callable[[Any], Any] | None = None
 
     @property
     def widget(self):
@@ -106,6 +108,8 @@ class Choice(Field):
         return (self.enum(value) if self.enum is not None else value), {}
 
     def apply(self, query, value):
+        if self.condition_of is not None:
+            return query.where(self.condition_of(value))
         return query.where(self.column == value)
 
 

@@ -355,6 +355,16 @@ def download_page_condition():
     return CertificateType.e_download & (Certificate.platform == enums.Platform.SINGLE_WINDOW)
 
 
+def download_status_condition(status: enums.DownloadStatus):
+    """证书下载's 下载状态 filter as a query condition. 待下载 is what may still be downloaded as an
+    original as far as its print and download states go: not downloaded, and not printed (the
+    `not_printed` guard of `Action.DOWNLOAD_ORIGINAL` refuses a printed one, shown 已自助打印)."""
+    if status == enums.DownloadStatus.PENDING:
+        return ((Certificate.download_status == enums.DownloadStatus.PENDING)
+                & (Certificate.print_status != enums.PrintStatus.PRINTED))
+    return Certificate.download_status == status
+
+
 # --- The guards ---------------------------------------------------------------------------------
 # Each returns a Reason (refused), ALLOW (allowed, stop here) or None (this one has no objection).
 

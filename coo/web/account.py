@@ -50,7 +50,15 @@ def create_operator():
                                                  form.phone.data)
     if errors:
         return _page("operator_form", 422, show_form=True, form=form.refill(), errors=errors)
-    flash(f"已新增无卡操作员“{person.name}”。")
+    message = f"已新增无卡操作员“{person.name}”。"
+    if wants_fragment():
+        # The editor closes and the list shows the new operator in place (an HX-Redirect to this
+        # same page and a `#` would only scroll: the old error stayed, the operator was missing).
+        response = _page("operators", list_message=message, close_editor=True)
+        response.headers["HX-Retarget"] = "#operator-list"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    flash(message)
     return see_other(url_for("account.index") + "#operators")
 
 

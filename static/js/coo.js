@@ -26,3 +26,13 @@ document.addEventListener("change", function (event) {
 document.addEventListener("coo:replace-dialog", function () {
   document.querySelectorAll("dialog.print-dialog").forEach(function (d) { d.remove(); });
 });
+
+// A list's results are replaced whole on every query, so a live region inside them announces
+// nothing: a region that stays (role=status, data-announces="<selector>") is given the new
+// result's text (共 N 条) after each swap.
+document.addEventListener("htmx:afterSettle", function () {
+  document.querySelectorAll("[data-announces]").forEach(function (region) {
+    var source = document.querySelector(region.getAttribute("data-announces"));
+    region.textContent = source ? source.textContent.trim() : "";
+  });
+});
