@@ -7,7 +7,7 @@ from coo.models import Card, Operator
 from coo.services import operators as service
 from coo.services.accounts import enterprise_required, legal_person_required
 from coo.web.forms import OperatorForm
-from coo.web.htmx import render, see_other, wants_fragment
+from coo.web.htmx import render, retarget, see_other, wants_fragment
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -55,9 +55,7 @@ def create_operator():
         # The editor closes and the list shows the new operator in place (an HX-Redirect to this
         # same page and a `#` would only scroll: the old error stayed, the operator was missing).
         response = _page("operators", list_message=message, close_editor=True)
-        response.headers["HX-Retarget"] = "#operator-list"
-        response.headers["HX-Reswap"] = "outerHTML"
-        return response
+        return retarget(response, "#operator-list", "outerHTML")
     flash(message)
     return see_other(url_for("account.index") + "#operators")
 

@@ -33,6 +33,13 @@ def trigger(response, event: str, detail=None):
     return response
 
 
+def retarget(response, target: str, swap: str):
+    """Swap this response somewhere else than the element that asked (HX-Retarget/HX-Reswap)."""
+    response.headers["HX-Retarget"] = target
+    response.headers["HX-Reswap"] = swap
+    return response
+
+
 def see_other(location: str):
     """After a successful form: 303 for a plain request, HX-Redirect for htmx."""
     if request.htmx:

@@ -25,7 +25,7 @@ from coo.services.ratelimit import allow
 from coo.web import csrf
 from coo.models import Certificate
 from coo.web.forms import ConfirmForm, PrintJobsForm
-from coo.web.htmx import render, see_other, trigger, wants_fragment
+from coo.web.htmx import render, retarget, see_other, trigger, wants_fragment
 
 bp = Blueprint("printing", __name__, url_prefix="/printing")
 api = Blueprint("printcontrol_api", __name__, url_prefix="/api/printcontrol/v1")
@@ -145,8 +145,7 @@ def _dialog(status, **context):
     response = render("printing/jobs.html", block="dialog", status=status,
                       control=printcontrol.control_status(current_view().own), **context)
     if wants_fragment():
-        response.headers["HX-Retarget"] = "body"
-        response.headers["HX-Reswap"] = "beforeend"
+        retarget(response, "body", "beforeend")
         trigger(response, "coo:replace-dialog")
     return response
 
