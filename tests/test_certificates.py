@@ -8,7 +8,7 @@ import pytest
 from playhouse.test_utils import count_queries
 
 from coo import enums
-from coo.models import AgentAuthorisation, Authorisation, Certificate
+from coo.models import AgentAuthorisation, Authorisation, Certificate, PrintJob
 from coo.services import certificates, rules
 from coo.services.access import View
 
@@ -459,6 +459,35 @@ def test_row_buttons_follow_the_rules(client, operator, authorised):
                         rf'title="证书 {listed[1].number} 的版式尚未接收成功（当前版式状态：海关端生成）。"', html)
     assert ready and waiting                # 海关端生成: never enabled, and the button says why
     assert 'id="print-selected"' in html and 'name="ids"' in html
+
+
+def test_the_list_rows_open_jobs_are_the_ones_the_rules_would_load(app, authorised):
+    """The list reads each row's open print job in its own query and hands it to the rules
+    (`rules.context(view, jobs=...)`): for every kind of job the buttons are the same as when
+    the rules load the jobs themselves, and a closed job leaves the buttons on."""
+    S, K = enums.PrintJobStatus, enums.PrintKind
+    listed = huadong_listed(authorised)[:8]
+    receive_layouts(Certificate.id.in_([c.id for c in listed]))
+    jobs = [(S.QUEUED, K.COPY), (S.PRINTING, K.ORIGINAL), (S.DONE, K.ORIGINAL), (S.DONE, K.COPY),
+            (S.CONFIRMED, K.ORIGINAL_AND_COPY), (S.FAILED, K.ORIGINAL), (S.DONE, K.ORIGINAL_AND_COPY)]
+    for cert, (status, kind) in zip(listed, jobs):
+        PrintJob.create(certificate=cert, enterprise=cert.exporter, kind=kind, status=status, requested_by="李晓梅")
+    # two jobs of one certificate: a closed one, then an open one (the open one counts)
+    PrintJob.create(certificate=listed[7], enterprise=listed[7].exporter, kind=K.COPY, status=S.FAILED,
+                    requested_by="李晓梅")
+    PrintJob.create(certificate=listed[7], enterprise=listed[7].exporter, kind=K.ORIGINAL, status=S.QUEUED,
+                    requested_by="李晓梅")
+    view = View(own=enterprise(HUADONG))
+    with app.test_request_context("/certificates/"):
+        page = certificates.list_page(view, certificates.parse({}))
+        rows = {c.id: c for c in page.items}
+        primed = rules.context(view, jobs={c.id: c.job for c in page.items})
+        loaded = rules.context(view, page.items)
+        assert {i: primed.open_job(rows[i]) for i in rows} == {i: loaded.open_job(rows[i]) for i in rows}
+        assert {i: rules.buttons(rows[i], primed) for i in rows} == {i: rules.buttons(rows[i], loaded) for i in rows}
+        on = [rules.buttons(rows[c.id], primed).print_copy for c in listed]
+        assert on == [False, False, False, True, True, True, False, False]
+        assert rows[listed[7].id].job == (S.QUEUED, K.ORIGINAL)
 
 
 # --- No N+1 -----------------------------------------------------------------------------------

@@ -181,12 +181,13 @@ _NO_FORM = Markup("")
 
 
 def _rows(view, page, print_url):
-    """The row views of a page. Each row's buttons are the rules' decision (`rules.buttons`, the
-    page's open print jobs loaded in one query); the job label is the list query's column."""
+    """The row views of a page. Each row's buttons are the rules' decision (`rules.buttons`);
+    the rows' open print jobs, read by the list query itself (`rules.open_job_column`), prime the
+    rules' context and give the job label."""
     make_copy_url = id_url(COPY_ENDPOINT)
     jobs_url = static_url(JOBS_ENDPOINT)
     form = {"print_url": _e(print_url), "token": _e(generate_csrf())}
-    ctx = rules.context(view, page.items)
+    ctx = rules.context(view, jobs={cert.id: cert.job for cert in page.items})
     rows = []
     for index, cert in enumerate(page.items, page.first):
         allowed = rules.buttons(cert, ctx)
