@@ -529,13 +529,19 @@ def check(certificate, view, action: Action) -> Reason | None:
     """None when `view` (a View, a Context, or None for the system) may do `action` with
     `certificate`; else the Reason."""
     ctx = view if isinstance(view, Context) else Context(view)
-    for guard in RULES[Action(action)]:
+    return _run(RULES[Action(action)], certificate, ctx)[0]
+
+
+def _run(guards, certificate, ctx: Context):
+    """The guards in order: (the first refusal or None, whether a guard decided: refused or
+    ALLOW). Not decided means none objected, and guards after these may still refuse."""
+    for guard in guards:
         outcome = guard(certificate, ctx)
         if outcome is ALLOW:
-            return None
+            return None, True
         if outcome is not None:
-            return outcome
-    return None
+            return outcome, True
+    return None, False
 
 
 def allows(certificate, view, action: Action) -> bool:
@@ -565,13 +571,20 @@ class Buttons:
 
 
 def buttons(certificate, ctx: Context) -> Buttons:
-    """A row's buttons from one pass of the rules (no query when `ctx` was preloaded)."""
-    original = check(certificate, ctx, Action.PRINT_ORIGINAL)
+    """A row's buttons from one pass of the rules (no query when `ctx` was preloaded). The
+    original's guards begin with the copy's (`RULES`): those run once and answer both, exactly
+    as `check` of each would (the first guard that decides gives the same answer to both)."""
+    copy_guards, original_guards = RULES[Action.PRINT_COPY], RULES[Action.PRINT_ORIGINAL]
+    if original_guards[:len(copy_guards)] == copy_guards:
+        copy, decided = _run(copy_guards, certificate, ctx)
+        original = copy if decided else _run(original_guards[len(copy_guards):], certificate, ctx)[0]
+    else:
+        copy, original = _run(copy_guards, certificate, ctx)[0], _run(original_guards, certificate, ctx)[0]
     return Buttons(
-        preview_copy=check(certificate, ctx, Action.PREVIEW_COPY) is None,
+        preview_copy=_run(RULES[Action.PREVIEW_COPY], certificate, ctx)[0] is None,
         print_both=original is None,
         print_original=original is None,
-        print_copy=check(certificate, ctx, Action.PRINT_COPY) is None,
+        print_copy=copy is None,
         original_reason=original,
     )
 
