@@ -70,13 +70,15 @@ ROW_HTML = """
           <td class="%(print_class)s">%(printed)s%(job)s</td>
           <td class="actions">
             %(copy)s
-            <button type="submit" form="row-%(id)s" name="kind" value="%(both_value)s"%(off_both)s>%(both_label)s</button>
-            <button type="submit" form="row-%(id)s" name="kind" value="%(original_value)s"%(off_original)s>%(original_label)s</button>
-            <button type="submit" form="row-%(id)s" name="kind" value="%(copy_value)s"%(off_copy)s>%(copy_label)s</button>
+            <button type="submit"%(form)s name="kind" value="%(both_value)s"%(off_both)s>%(both_label)s</button>
+            <button type="submit"%(form)s name="kind" value="%(original_value)s"%(off_original)s>%(original_label)s</button>
+            <button type="submit"%(form)s name="kind" value="%(copy_value)s"%(off_copy)s>%(copy_label)s</button>
           </td>
         </tr>
       """
-# The form a row's print buttons submit (forms cannot nest in the table's `print-selected`).
+# The form a row's print buttons submit (forms cannot nest in the table's `print-selected`),
+# rendered only for a row that may print; a row that may not has no form, and its (disabled)
+# buttons name none (`form=` must point at a form of the page).
 FORM_HTML = """
   <form id="row-%(id)s" method="post" action="%(print_url)s" class="row-form">
     <input type="hidden" name="csrf_token" value="%(token)s"><input type="hidden" name="ids" value="%(id)s">
@@ -131,6 +133,7 @@ def _row_html(c, allowed, copy_url, job_text, index, print_url, jobs_url) -> str
     """One row of the table: ROW_HTML filled in, every text of the certificate escaped."""
     number = _e(c.number)
     off_any = _OFF[allowed.any_print]
+    form = f' form="row-{c.id}"' if allowed.any_print else ""
     off_original = _off_original(allowed)
     # In the order of ROW_HTML's fields (_ROW_FIELDS, checked at import).
     return _ROW_POSITIONAL % (
@@ -143,14 +146,14 @@ def _row_html(c, allowed, copy_url, job_text, index, print_url, jobs_url) -> str
         _LABEL[c.print_status] + ("（可重新打印）" if c.reprint_allowed else ""),
         JOB_HTML % (_e(jobs_url), c.id, _e(job_text)) if job_text and jobs_url else "",
         COPY_LINK_HTML % _e(copy_url) if copy_url else NO_COPY_HTML,
-        c.id, off_original, c.id, off_original, c.id, _OFF[allowed.print_copy])
+        form, off_original, form, off_original, form, _OFF[allowed.print_copy])
 
 
 # _row_html fills ROW_HTML by position: these are its fields in order (a change to ROW_HTML must
 # change both; the import fails otherwise).
 if _ROW_FIELDS != ["id", "number", "off_any", "index", "number", "invoice", "applicant", "exporter", "type_code",
                    "type_name", "issued", "layout_class", "layout", "archive", "print_class", "printed", "job",
-                   "copy", "id", "off_both", "id", "off_original", "id", "off_copy"]:
+                   "copy", "form", "off_both", "form", "off_original", "form", "off_copy"]:
     raise RuntimeError(f"ROW_HTML's fields changed ({_ROW_FIELDS}): update _row_html")
 
 
