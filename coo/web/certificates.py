@@ -163,7 +163,7 @@ def job_label(status: enums.PrintJobStatus | None) -> str:
     return f"{status.label}…" if status else ""
 
 
-def _rows_html(view, page, print_url) -> tuple[str, str]:
+def _rows_html(view, page, print_url, token) -> tuple[str, str]:
     """The page's rows (ROW_HTML each) and the forms their print buttons submit (FORM_HTML, one
     per row that may print). Each row's buttons are the rules' decision (`rules.buttons`); the
     rows' open print jobs, read by the list query itself (`rules.open_job_column`), prime the
@@ -171,7 +171,7 @@ def _rows_html(view, page, print_url) -> tuple[str, str]:
     make_copy_url = id_url(COPY_ENDPOINT)
     jobs_url = static_url(JOBS_ENDPOINT)
     form = FORM_HTML.replace("%(print_url)s", _e(print_url).replace("%", "%%")).replace(
-        "%(token)s", _e(generate_csrf()).replace("%", "%%")).replace("%(id)s", "%d")
+        "%(token)s", _e(token).replace("%", "%%")).replace("%(id)s", "%d")
     ctx = rules.context(view, jobs={cert.id: cert.job for cert in page.items})
     rows, forms = [], []
     buttons = rules.buttons
@@ -193,9 +193,13 @@ def _render_list(q, status=200):
         if number and (not page.items or not rules.allows(page.items[0], view, rules.Action.PRINT_ORIGINAL)):
             diagnosis = certificates.why_not(view, number, q)
     print_url = static_url(PRINT_ENDPOINT)
-    rows_html, forms_html = _rows_html(view, page, print_url) if page and page.items else ("", "")
+    token = generate_csrf()
+    rows_html, forms_html = _rows_html(view, page, print_url, token) if page and page.items else ("", "")
+    # The block's URLs are the app's, built once (`static_url`), and its forms' CSRF token is
+    # this request's, passed once.
     return render("certificates/index.html", "results", status, q=q, page=page, rows=bool(rows_html),
-                  rows_html=Markup(rows_html), row_forms_html=Markup(forms_html),
+                  rows_html=Markup(rows_html), row_forms_html=Markup(forms_html), token=token,
+                  list_url=static_url("certificates.index"), export_url=static_url("certificates.export"),
                   diagnosis=diagnosis, print_url=print_url,
                   sync_limit=current_app.config["EXPORT_SYNC_LIMIT"])
 
