@@ -227,21 +227,27 @@ def _list_queries(view: View, q: ListQuery):
     since = authorised_since(view.enterprise.id)
     filters = _filter_params(q)
     if filters is None:
-        scope_view, fq, listed, values, key = view, q, listed_since(since), {}, None
+        values, key = {}, None
+
+        def parts():
+            return view, q, listed_since(since)
     else:
         params, shape, values = filters
         scope_view, scope_values = _scope(view)
         values.update(scope_values)
-        fq = replace(q, values=params)
-        listed = listed_since(None if since is None else Param("since"))
         values["since"] = since
         key = (view.is_agent_view, since is None, tuple(self_print_codes()), q.sort, shape)
 
+        def parts():      # only when this shape's SQL is built, not on every request
+            return scope_view, replace(q, values=params), listed_since(None if since is None else Param("since"))
+
     def count_query():
+        scope_view, fq, listed = parts()
         inner = fq.filter(visible_certificates(scope_view, Certificate.select(SQL("1"))).where(listed))
         return Select([inner.order_by().limit(Param("cap_plus_one")).alias("_wrapped")], [fn.COUNT(SQL("1"))])
 
     def rows_query():
+        scope_view, fq, listed = parts()
         query = (Certificate.select(*LIST_COLUMNS, rules.open_job_column(Certificate.id))
                  .join(Applicant, on=(Certificate.applicant == Applicant.id)))
         query = fq.order(fq.filter(visible_certificates(scope_view, query).where(listed)))
