@@ -10,7 +10,8 @@ Prints p50/p95 per route, then
   BENCH name=load_error_rate value=<errors/requests> unit=ratio
   BENCH name=load_p95_ms value=<p95 over all requests> unit=ms
 Settings: LOAD_USERS (50), LOAD_SECONDS (60), BENCH_POSTGRES_URL
-(postgresql://postgres@127.0.0.1:5432/test: a scratch database is created next to it and dropped).
+(postgresql://postgres@127.0.0.1:5432/postgres: a scratch database is created next to it, from the
+server's maintenance database `postgres`, and dropped; the database the URL names is never used).
 """
 import http.cookiejar
 import os
@@ -65,7 +66,7 @@ class Stack:
     def __init__(self):
         self.procs = []
         self.tmp = Path(tempfile.mkdtemp(prefix="coo-bench-"))
-        base = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+        base = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
         self.admin_url = base
         self.db_name = f"coo_bench_{uuid.uuid4().hex[:8]}"
         self.db_url = base.rsplit("/", 1)[0] + "/" + self.db_name
@@ -80,7 +81,7 @@ class Stack:
         import psycopg2
         from playhouse.db_url import parse
         params = parse(self.admin_url)
-        conn = psycopg2.connect(dbname=params["database"], user=params.get("user"), host=params.get("host"),
+        conn = psycopg2.connect(dbname="postgres", user=params.get("user"), host=params.get("host"),
                                 port=params.get("port"), password=params.get("password"))
         conn.autocommit = True
         conn.cursor().execute(sql)

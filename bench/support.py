@@ -373,11 +373,13 @@ def postgres_url(name):
     runs use their own, `<name>_smoke`)."""
     name = f"{name}_smoke" if smoke() else name
     base = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL") \
-        or "postgresql://postgres@127.0.0.1:5432/test"
+        or "postgresql://postgres@127.0.0.1:5432/postgres"
     import psycopg2
     from playhouse.db_url import parse
     params = parse(base)
-    admin = psycopg2.connect(dbname=params["database"], user=params.get("user"), host=params.get("host"),
+    # The bench database is created from the server's maintenance database: the one named in the
+    # URL may be a shared test database, which the benchmarks never connect to.
+    admin = psycopg2.connect(dbname="postgres", user=params.get("user"), host=params.get("host"),
                              port=params.get("port"), password=params.get("password"))
     admin.autocommit = True
     with admin.cursor() as cur:

@@ -3,12 +3,13 @@ see, every 查询区 filter narrows it, paging and sorting keep the query, a num
 list gets its reason and 查看解决办法, and bad input is a Chinese message with HTTP 422."""
 import datetime
 import re
+from html.parser import HTMLParser
 
 import pytest
 from playhouse.test_utils import count_queries
 
 from coo import enums
-from coo.models import AgentAuthorisation, Authorisation, Certificate
+from coo.models import AgentAuthorisation, Authorisation, Certificate, PrintJob
 from coo.services import certificates, rules
 from coo.services.access import View
 
@@ -455,13 +456,90 @@ def test_row_buttons_follow_the_rules(client, operator, authorised):
     receive_layouts(Certificate.id == listed[0].id)
     html = get(client).get_data(as_text=True)
     ready = re.search(rf'<button type="submit" form="row-{listed[0].id}" name="kind" value="original">', html)
-    waiting = re.search(rf'<button type="submit" name="kind" value="original" disabled '
-                        rf'title="证书 {listed[1].number} 的版式尚未接收成功（当前版式状态：海关端生成）。"', html)
+    waiting = re.search(rf'<input type="checkbox" name="ids" value="{listed[1].id}"(?:(?!</tr>).)*'
+                        rf'<button type="submit" name="kind" value="original" disabled '
+                        rf'title="证书 {listed[1].number} 的版式尚未接收成功（当前版式状态：海关端生成）。"', html, re.S)
     assert ready and waiting                # 海关端生成: never enabled, and the button says why
+    assert f'id="row-{listed[0].id}"' in html and f'row-{listed[1].id}' not in html   # no form to print it
     assert 'id="print-selected"' in html and 'name="ids"' in html
     # A button names a row form only when that form is on the page (none for a row that cannot print).
     named = set(re.findall(r'<button [^>]*form="(row-\d+)"', html))
     assert named == set(re.findall(r'<form id="(row-\d+)"', html)) == {f"row-{listed[0].id}"}
+
+
+def test_the_list_rows_open_jobs_are_the_ones_the_rules_would_load(app, authorised):
+    """The list reads each row's open print job in its own query and hands it to the rules
+    (`rules.context(view, jobs=...)`): for every kind of job the buttons are the same as when
+    the rules load the jobs themselves, and a closed job leaves the buttons on."""
+    S, K = enums.PrintJobStatus, enums.PrintKind
+    listed = huadong_listed(authorised)[:8]
+    receive_layouts(Certificate.id.in_([c.id for c in listed]))
+    jobs = [(S.QUEUED, K.COPY), (S.PRINTING, K.ORIGINAL), (S.DONE, K.ORIGINAL), (S.DONE, K.COPY),
+            (S.CONFIRMED, K.ORIGINAL_AND_COPY), (S.FAILED, K.ORIGINAL), (S.DONE, K.ORIGINAL_AND_COPY)]
+    for cert, (status, kind) in zip(listed, jobs):
+        PrintJob.create(certificate=cert, enterprise=cert.exporter, kind=kind, status=status, requested_by="李晓梅")
+    # two jobs of one certificate: a closed one, then an open one (the open one counts)
+    PrintJob.create(certificate=listed[7], enterprise=listed[7].exporter, kind=K.COPY, status=S.FAILED,
+                    requested_by="李晓梅")
+    PrintJob.create(certificate=listed[7], enterprise=listed[7].exporter, kind=K.ORIGINAL, status=S.QUEUED,
+                    requested_by="李晓梅")
+    view = View(own=enterprise(HUADONG))
+    with app.test_request_context("/certificates/"):
+        page = certificates.list_page(view, certificates.parse({}))
+        rows = {c.id: c for c in page.items}
+        primed = rules.context(view, jobs={c.id: c.job for c in page.items})
+        loaded = rules.context(view, page.items)
+        assert {i: primed.open_job(rows[i]) for i in rows} == {i: loaded.open_job(rows[i]) for i in rows}
+        assert {i: rules.buttons(rows[i], primed) for i in rows} == {i: rules.buttons(rows[i], loaded) for i in rows}
+        on = [rules.buttons(rows[c.id], primed).print_copy for c in listed]
+        assert on == [False, False, False, True, True, True, False, False]
+        assert rows[listed[7].id].job == (S.QUEUED, K.ORIGINAL)
+
+
+class _Markup(HTMLParser):
+    """The forms, the elements naming a form (`form=`), the table's header cells and the
+    empty-result cell of a 证书打印 page or fragment."""
+
+    def __init__(self, html):
+        super().__init__()
+        self.form_ids, self.pointing, self.headers, self.colspans, self._in_thead = set(), [], 0, [], False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and attrs.get("id"):
+            self.form_ids.add(attrs["id"])
+        if "form" in attrs:
+            self.pointing.append((tag, attrs["form"], attrs.get("value")))
+        if tag == "thead":
+            self._in_thead = True
+        if tag == "th" and self._in_thead:
+            self.headers += 1
+        if tag == "td" and "colspan" in attrs:
+            self.colspans.append(int(attrs["colspan"]))
+
+    def handle_endtag(self, tag):
+        if tag == "thead":
+            self._in_thead = False
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_every_button_names_a_form_of_the_page_and_the_empty_row_spans_the_table(client, operator, authorised,
+                                                                                   htmx):
+    """Assistive technology and the browser follow a button's `form=`: it must name a form the
+    page has. Rows that may not print have no form of their own, so their buttons name none."""
+    listed = huadong_listed(authorised)
+    receive_layouts(Certificate.id.in_([c.id for c in listed[:3]]))
+    Certificate.update(archive_status=enums.ArchiveStatus.ARCHIVED).where(Certificate.id == listed[2].id).execute()
+    page = _Markup(get(client, htmx=htmx).get_data(as_text=True))
+    assert page.pointing and page.headers == 12
+    missing = [(tag, target) for tag, target, _ in page.pointing if target not in page.form_ids]
+    assert not missing, missing
+    printable = {target for _, target, _ in page.pointing}
+    assert printable == {f"row-{listed[0].id}", f"row-{listed[1].id}"}       # the archived one has none
+    empty = _Markup(get(client, "invoice=NO-SUCH-INVOICE", htmx=htmx).get_data(as_text=True))
+    assert "无符合条件的查询结果" in get(client, "invoice=NO-SUCH-INVOICE", htmx=htmx).get_data(as_text=True)
+    assert empty.colspans == [empty.headers] == [12]
 
 
 # --- No N+1 -----------------------------------------------------------------------------------

@@ -125,8 +125,8 @@ def listed_certificates(view: View, query=None):
 # not, authorised or not) and run with this request's values (`coo.services.prepared`); a row is
 # a tuple turned into a small `ListRow`, not a model instance. Only the applicant's name needs a
 # join: the type comes from the cached type table and the exporter is the view's own (scoping
-# guarantees it). The row's open print job (`printjobs.open_job_status_column`) is a column of the same
-# query.
+# guarantees it). The row's open print job (`rules.open_job_column`) is a column of the same query,
+# and primes the rules' context (`rules.context(view, jobs=...)`): no second query for the jobs.
 
 _prepared = ShapeCache()
 
@@ -144,9 +144,9 @@ def _members(enum):
     return {member.value: member for member in enum}
 
 
-_LAYOUT, _PRINT, _ARCHIVE, _DOWNLOAD, _PLATFORM, _JOB = (
+_LAYOUT, _PRINT, _ARCHIVE, _DOWNLOAD, _PLATFORM = (
     _members(e) for e in (enums.LayoutStatus, enums.PrintStatus, enums.ArchiveStatus, enums.DownloadStatus,
-                          enums.Platform, enums.PrintJobStatus))
+                          enums.Platform))
 
 
 def _issue_date(value):
@@ -165,7 +165,7 @@ class ListRow:
     __slots__ = ("id", "number", "invoice_number", "issue_date", "approved_at", "layout_status",
                  "print_status", "archive_status", "download_status", "reprint_allowed", "print_count",
                  "exception_reprints", "platform", "cert_type_id", "applicant_id", "exporter_id",
-                 "applicant_name", "layout_error", "job_status", "cert_type", "exporter")
+                 "applicant_name", "layout_error", "job", "job_status", "cert_type", "exporter")
 
     def __init__(self, values, exporter):
         (self.id, self.number, self.invoice_number, issued, approved, layout, printed, archived, downloaded,
@@ -179,7 +179,8 @@ class ListRow:
         self.download_status = _DOWNLOAD[downloaded]
         self.reprint_allowed = bool(reprint)
         self.platform = _PLATFORM[platform]
-        self.job_status = _JOB[job] if job else None
+        self.job = rules.job_of_column(job)       # (status, kind) of its open print job, or None
+        self.job_status = self.job[0] if self.job else None
         self.cert_type = certificate_type(self.cert_type_id)
         self.exporter = exporter
 
@@ -226,23 +227,28 @@ def _list_queries(view: View, q: ListQuery):
     since = authorised_since(view.enterprise.id)
     filters = _filter_params(q)
     if filters is None:
-        scope_view, fq, listed, values, key = view, q, listed_since(since), {}, None
+        values, key = {}, None
+
+        def parts():
+            return view, q, listed_since(since)
     else:
         params, shape, values = filters
         scope_view, scope_values = _scope(view)
         values.update(scope_values)
-        fq = replace(q, values=params)
-        listed = listed_since(None if since is None else Param("since"))
         values["since"] = since
         key = (view.is_agent_view, since is None, tuple(self_print_codes()), q.sort, shape)
 
+        def parts():      # only when this shape's SQL is built, not on every request
+            return scope_view, replace(q, values=params), listed_since(None if since is None else Param("since"))
+
     def count_query():
+        scope_view, fq, listed = parts()
         inner = fq.filter(visible_certificates(scope_view, Certificate.select(SQL("1"))).where(listed))
         return Select([inner.order_by().limit(Param("cap_plus_one")).alias("_wrapped")], [fn.COUNT(SQL("1"))])
 
     def rows_query():
-        from coo.services.printjobs import open_job_status_column
-        query = (Certificate.select(*LIST_COLUMNS, open_job_status_column(Certificate.id))
+        scope_view, fq, listed = parts()
+        query = (Certificate.select(*LIST_COLUMNS, rules.open_job_column(Certificate.id))
                  .join(Applicant, on=(Certificate.applicant == Applicant.id)))
         query = fq.order(fq.filter(visible_certificates(scope_view, query).where(listed)))
         return query.limit(Param("limit")).offset(Param("offset"))

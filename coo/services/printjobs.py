@@ -53,21 +53,6 @@ def refusal(cert, kind, ctx=None) -> str:
 
 # --- jobs -------------------------------------------------------------------------------------
 
-def open_job_condition():
-    """A job still in flight, or a printed original waiting for 是/否 (as a query condition)."""
-    return (PrintJob.status.in_(rules.JOB_IN_FLIGHT)
-            | ((PrintJob.status == enums.PrintJobStatus.DONE) & PrintJob.kind.in_(ORIGINAL_KINDS)
-               & PrintJob.confirmed_at.is_null()))
-
-
-def open_job_status_column(certificate_id):
-    """For the 证书打印 list's one query: the status of the certificate's latest open job (what
-    the row shows; the buttons ask `rules`), as a correlated subquery on `certificate_id` (e.g. `Certificate.id`)."""
-    return (PrintJob.select(PrintJob.status)
-            .where((PrintJob.certificate == certificate_id) & open_job_condition())
-            .order_by(PrintJob.id.desc()).limit(1))
-
-
 @dataclass
 
 

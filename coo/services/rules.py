@@ -31,12 +31,15 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from flask import g, has_app_context
-from peewee import SQL, fn
+from peewee import SQL, NodeList, fn
 
 from coo import enums
 from coo.clock import to_local
 from coo.models import Authorisation, Certificate, CertificateType, ExceptionApplication, PrintJob
 from coo.services.access import View, active_grant, can_see
+from coo.services.prepared import Param, ShapeCache
+
+_prepared = ShapeCache()
 
 
 # `Action` and `Code` are word tables like coo/enums.py (a stable code and the manual's words a line):
@@ -266,24 +269,67 @@ class Context:
         if not ids:
             return self
         jobs = (PrintJob.select(PrintJob.certificate, PrintJob.status, PrintJob.kind)
-                .where(PrintJob.certificate.in_(ids)
-                       & (PrintJob.status.in_(JOB_IN_FLIGHT)
-                          | ((PrintJob.status == enums.PrintJobStatus.DONE)
-                             & PrintJob.kind.in_(ORIGINAL_KINDS) & PrintJob.confirmed_at.is_null())))
+                .where(PrintJob.certificate.in_(ids) & open_job_condition())
                 .order_by(PrintJob.id))
         for job in jobs:
             self.jobs[job.certificate_id] = (job.status, job.kind)
         self.loaded.update(ids)
         return self
 
+    def prime(self, jobs: dict):
+        """The open print jobs of some certificates, read by the caller's own query with
+        `open_job_column` (the 证书打印 list's rows carry it): {certificate id: (status, kind)
+        or None}. Nothing is kept beyond this context: it is as fresh as that query."""
+        for cert_id, job in jobs.items():
+            if job is None:
+                self.jobs.pop(cert_id, None)
+            else:
+                self.jobs[cert_id] = job
+        self.loaded.update(jobs)
+        return self
 
-def context(view: View | None, certificates=()) -> Context:
-    """The context of one view; pass the page's certificates to load their facts at once."""
+
+def context(view: View | None, certificates=(), jobs: dict | None = None) -> Context:
+    """The context of one view; pass the page's certificates to load their facts at once.
+    `jobs` ({id: (status, kind) or None} for every one of them, from `open_job_column` in the
+    same query as the rows) saves the query for their open print jobs."""
     ctx = Context(view)
+    if jobs is not None:
+        ctx.prime(jobs)
     ids = [c.id for c in certificates]
     if ids:
         ctx.preload(ids)
     return ctx
+
+
+def open_job_condition():
+    """An open print job, as a query condition: in flight, or a printed original waiting for
+    是/否 (what `no_print_job` refuses a second print for)."""
+    return (PrintJob.status.in_(JOB_IN_FLIGHT)
+            | ((PrintJob.status == enums.PrintJobStatus.DONE)
+               & PrintJob.kind.in_(ORIGINAL_KINDS) & PrintJob.confirmed_at.is_null()))
+
+
+_JOB_SEPARATOR = ":"
+
+
+def open_job_column(certificate_id):
+    """A column for a list query that primes a `Context` (`job_of_column` reads it): the
+    certificate's latest open print job as "status:kind", NULL when it has none, as a
+    correlated subquery on `certificate_id` (e.g. `Certificate.id`). The same job `preload`
+    finds: the open one with the highest id."""
+    return (PrintJob.select(NodeList((PrintJob.status, SQL(f"|| '{_JOB_SEPARATOR}' ||"), PrintJob.kind)))
+            .where((PrintJob.certificate == certificate_id) & open_job_condition())
+            .order_by(PrintJob.id.desc()).limit(1))
+
+
+_JOBS_BY_TEXT = {f"{status.value}{_JOB_SEPARATOR}{kind.value}": (status, kind)
+                 for status in enums.PrintJobStatus for kind in enums.PrintKind}
+
+
+def job_of_column(value):
+    """(status, kind) of an `open_job_column` value, None for NULL."""
+    return None if value is None else _JOBS_BY_TEXT[value]
 
 
 def authorised_since(exporter_id) -> datetime.datetime | None:
@@ -292,11 +338,9 @@ def authorised_since(exporter_id) -> datetime.datetime | None:
     exporter_id = getattr(exporter_id, "id", exporter_id)
     cache = g.setdefault("coo_authorised_since", {}) if has_app_context() else {}
     if exporter_id not in cache:
-        first = (Authorisation.select(fn.MIN(Authorisation.receipt_at))
-                 .where((Authorisation.enterprise == exporter_id)
-                        & (Authorisation.status == enums.ReceiptStatus.SUCCESS))
-                 .scalar())
-        cache[exporter_id] = Authorisation.receipt_at.python_value(first)
+        # Built once, run with the exporter's id (`prepared`): building it cost more than running it.
+        query = _prepared.get("authorised_since", lambda: authorised_since_query(Param("exporter")))
+        cache[exporter_id] = Authorisation.receipt_at.python_value(query.scalar(exporter=exporter_id))
     return cache[exporter_id]
 
 
@@ -513,13 +557,19 @@ def check(certificate, view, action: Action) -> Reason | None:
     """None when `view` (a View, a Context, or None for the system) may do `action` with
     `certificate`; else the Reason."""
     ctx = view if isinstance(view, Context) else Context(view)
-    for guard in RULES[Action(action)]:
+    return _run(RULES[Action(action)], certificate, ctx)[0]
+
+
+def _run(guards, certificate, ctx: Context):
+    """The guards in order: (the first refusal or None, whether a guard decided: refused or
+    ALLOW). Not decided means none objected, and guards after these may still refuse."""
+    for guard in guards:
         outcome = guard(certificate, ctx)
         if outcome is ALLOW:
-            return None
+            return None, True
         if outcome is not None:
-            return outcome
-    return None
+            return outcome, True
+    return None, False
 
 
 def allows(certificate, view, action: Action) -> bool:
@@ -549,13 +599,20 @@ class Buttons:
 
 
 def buttons(certificate, ctx: Context) -> Buttons:
-    """A row's buttons from one pass of the rules (no query when `ctx` was preloaded)."""
-    original = check(certificate, ctx, Action.PRINT_ORIGINAL)
+    """A row's buttons from one pass of the rules (no query when `ctx` was preloaded). The
+    original's guards begin with the copy's (`RULES`): those run once and answer both, exactly
+    as `check` of each would (the first guard that decides gives the same answer to both)."""
+    copy_guards, original_guards = RULES[Action.PRINT_COPY], RULES[Action.PRINT_ORIGINAL]
+    if original_guards[:len(copy_guards)] == copy_guards:
+        copy, decided = _run(copy_guards, certificate, ctx)
+        original = copy if decided else _run(original_guards[len(copy_guards):], certificate, ctx)[0]
+    else:
+        copy, original = _run(copy_guards, certificate, ctx)[0], _run(original_guards, certificate, ctx)[0]
     return Buttons(
-        preview_copy=check(certificate, ctx, Action.PREVIEW_COPY) is None,
+        preview_copy=_run(RULES[Action.PREVIEW_COPY], certificate, ctx)[0] is None,
         print_both=original is None,
         print_original=original is None,
-        print_copy=check(certificate, ctx, Action.PRINT_COPY) is None,
+        print_copy=copy is None,
         original_reason=original,
     )
 

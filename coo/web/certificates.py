@@ -5,7 +5,6 @@ JavaScript. What a certificate allows is `coo.services.rules`; the list is
 `coo.services.certificates`, the export `coo.services.exports`.
 """
 import re
-from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, request, send_file, url_for
 from flask_login import current_user
@@ -55,22 +54,6 @@ def id_url(endpoint: str):
     return lambda certificate_id: f"{head}{int(certificate_id)}{tail}"
 
 
-@dataclass(frozen=True)
-class Row:
-    """One row of 证书展示区: the certificate, its buttons (SPEC 4.4, from `rules.buttons`), its
-    预览/下载副本 link, and its print job in flight or waiting for 是/否 (None when there is none)."""
-    cert: object
-    allowed: rules.Buttons
-    copy_url: str | None
-    job_status: enums.PrintJobStatus | None = None
-    html: Markup = Markup("")          # the row's <tr>, see ROW_HTML
-    form_html: Markup = Markup("")     # the form its print buttons submit, see FORM_HTML
-
-    @property
-    def job_label(self) -> str:
-        return job_label(self.job_status)
-
-
 # The list's hot path: a row is one string format with the certificate's text escaped (Jinja
 # per row cost a third of the request). The table around it is in certificates/index.html.
 ROW_HTML = """
@@ -94,7 +77,9 @@ ROW_HTML = """
           </td>
         </tr>
       """
-# The form a row's print buttons submit (forms cannot nest in the table's `print-selected`).
+# The form a row's print buttons submit (forms cannot nest in the table's `print-selected`),
+# rendered only for a row that may print; a row that may not has no form, and its (disabled)
+# buttons name none (`form=` must point at a form of the page).
 FORM_HTML = """
   <form id="row-%(id)s" method="post" action="%(print_url)s" class="row-form">
     <input type="hidden" name="csrf_token" value="%(token)s"><input type="hidden" name="ids" value="%(id)s">
@@ -145,7 +130,7 @@ def _off_original(allowed) -> str:
     return f' disabled title="{_e(reason.message)}"' if reason is not None else " disabled"
 
 
-def _row_html(c, allowed, copy_url, job_text, index, print_url, jobs_url) -> Markup:
+def _row_html(c, allowed, copy_url, job_text, index, print_url, jobs_url) -> str:
     """One row of the table: ROW_HTML filled in, every text of the certificate escaped."""
     number = _e(c.number)
     off_any = _OFF[allowed.any_print]
@@ -153,7 +138,7 @@ def _row_html(c, allowed, copy_url, job_text, index, print_url, jobs_url) -> Mar
     # The buttons name the row's form only when it is rendered (FORM_HTML, when any print is allowed).
     form = f' form="row-{c.id}"' if allowed.any_print else ""
     # In the order of ROW_HTML's fields (_ROW_FIELDS, checked at import).
-    return Markup(_ROW_POSITIONAL % (
+    return _ROW_POSITIONAL % (
         c.id, number, off_any, index, number, _e(c.invoice_number), _e(c.applicant_name),
         _e(c.exporter.name_zh), _e(c.cert_type.code), _e(c.cert_type.name_zh),
         c.issue_date.isoformat() if c.issue_date else "-",
@@ -163,7 +148,7 @@ def _row_html(c, allowed, copy_url, job_text, index, print_url, jobs_url) -> Mar
         _LABEL[c.print_status] + ("（可重新打印）" if c.reprint_allowed else ""),
         JOB_HTML % (_e(jobs_url), c.id, _e(job_text)) if job_text and jobs_url else "",
         COPY_LINK_HTML % _e(copy_url) if copy_url else NO_COPY_HTML,
-        form, off_original, form, off_original, form, _OFF[allowed.print_copy]))
+        form, off_original, form, off_original, form, _OFF[allowed.print_copy])
 
 
 # _row_html fills ROW_HTML by position: these are its fields in order (a change to ROW_HTML must
@@ -180,24 +165,25 @@ def job_label(status: enums.PrintJobStatus | None) -> str:
     return f"{status.label}…" if status else ""
 
 
-_NO_FORM = Markup("")
-
-
-def _rows(view, page, print_url):
-    """The row views of a page. Each row's buttons are the rules' decision (`rules.buttons`, the
-    page's open print jobs loaded in one query); the job label is the list query's column."""
+def _rows_html(view, page, print_url, token) -> tuple[str, str]:
+    """The page's rows (ROW_HTML each) and the forms their print buttons submit (FORM_HTML, one
+    per row that may print). Each row's buttons are the rules' decision (`rules.buttons`); the
+    rows' open print jobs, read by the list query itself (`rules.open_job_column`), prime the
+    rules' context and give the job label."""
     make_copy_url = id_url(COPY_ENDPOINT)
     jobs_url = static_url(JOBS_ENDPOINT)
-    form = {"print_url": _e(print_url), "token": _e(generate_csrf())}
-    ctx = rules.context(view, page.items)
-    rows = []
+    form = FORM_HTML.replace("%(print_url)s", _e(print_url).replace("%", "%%")).replace(
+        "%(token)s", _e(token).replace("%", "%%")).replace("%(id)s", "%d")
+    ctx = rules.context(view, jobs={cert.id: cert.job for cert in page.items})
+    rows, forms = [], []
+    buttons = rules.buttons
     for index, cert in enumerate(page.items, page.first):
-        allowed = rules.buttons(cert, ctx)
+        allowed = buttons(cert, ctx)
         copy_url = make_copy_url(cert.id) if allowed.preview_copy else None
-        html = _row_html(cert, allowed, copy_url, job_label(cert.job_status), index, print_url, jobs_url)
-        form_html = Markup(FORM_HTML % dict(form, id=cert.id)) if allowed.any_print else _NO_FORM
-        rows.append(Row(cert, allowed, copy_url, cert.job_status, html, form_html))
-    return rows
+        rows.append(_row_html(cert, allowed, copy_url, job_label(cert.job_status), index, print_url, jobs_url))
+        if allowed.any_print:
+            forms.append(form % (cert.id, cert.id))
+    return "".join(rows), "".join(forms)
 
 
 def _render_list(q, status=200):
@@ -209,10 +195,13 @@ def _render_list(q, status=200):
         if number and (not page.items or not rules.allows(page.items[0], view, rules.Action.PRINT_ORIGINAL)):
             diagnosis = certificates.why_not(view, number, q)
     print_url = static_url(PRINT_ENDPOINT)
-    rows = _rows(view, page, print_url) if page else []
-    return render("certificates/index.html", "results", status, q=q, page=page, rows=rows,
-                  rows_html=Markup("".join(row.html for row in rows)),
-                  row_forms_html=Markup("".join(row.form_html for row in rows)),
+    token = generate_csrf()
+    rows_html, forms_html = _rows_html(view, page, print_url, token) if page and page.items else ("", "")
+    # The block's URLs are the app's, built once (`static_url`), and its forms' CSRF token is
+    # this request's, passed once.
+    return render("certificates/index.html", "results", status, q=q, page=page, rows=bool(rows_html),
+                  rows_html=Markup(rows_html), row_forms_html=Markup(forms_html), token=token,
+                  list_url=static_url("certificates.index"), export_url=static_url("certificates.export"),
                   diagnosis=diagnosis, print_url=print_url,
                   sync_limit=current_app.config["EXPORT_SYNC_LIMIT"])
 
