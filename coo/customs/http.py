@@ -33,6 +33,8 @@ class HttpGateway(Gateway):
         self.retries = retries
         self.backoff_s = backoff_s
 
+    # Alike in shape to Simulator's constructor and from_config (`duplicates` pairs them): each
+    # gateway reads its own settings, so nothing is shared but the shape.
     @classmethod
     def from_config(cls, config):
         return cls(config["CUSTOMS_HTTP_BASE_URL"], config["CUSTOMS_SHARED_KEY"],

@@ -48,23 +48,22 @@ def _refused(method, form):
 @bp.post("/login/card")
 def login_card():
     form = CardLoginForm()
-    if not form.validate():
-        return _refused("card", form)
-    result = accounts.login_with_card(form.card_number.data, form.pin.data,
-                                      current_app.config["LOGIN_MAX_FAILURES"],
-                                      accounts.LoginThrottle.from_config(current_app.config))
-    return _finish_login(result, "card", form.refill())
+    return _login("card", form, accounts.login_with_card, form.card_number, form.pin)
 
 
 @bp.post("/login/password")
 def login_password():
     form = PasswordLoginForm()
+    return _login("password", form, accounts.login_with_password, form.username, form.password)
+
+
+def _login(method, form, login_with, account_field, secret_field):
+    """Both ways in (卡号/卡密码, 用户名/密码): the form's own checks first, then the service."""
     if not form.validate():
-        return _refused("password", form)
-    result = accounts.login_with_password(form.username.data, form.password.data,
-                                          current_app.config["LOGIN_MAX_FAILURES"],
-                                          accounts.LoginThrottle.from_config(current_app.config))
-    return _finish_login(result, "password", form.refill())
+        return _refused(method, form)
+    result = login_with(account_field.data, secret_field.data, current_app.config["LOGIN_MAX_FAILURES"],
+                        accounts.LoginThrottle.from_config(current_app.config))
+    return _finish_login(result, method, form.refill())
 
 
 @bp.post("/logout")
