@@ -3,11 +3,9 @@
 One module, sectioned by the manual's areas. Query helpers live on the models; rules that span
 models (who may see a certificate, what may move to what) live in `coo/services/`.
 """
-import datetime
-
 from peewee import (
     BooleanField, CharField, DatabaseProxy, DateField, DateTimeField, DecimalField,
-    ForeignKeyField, IntegerField, Model, TextField, Check, SQL,
+    ForeignKeyField, IntegerField, Model, TextField,
 )
 
 from coo import enums
