@@ -262,3 +262,24 @@ def test_the_simulator_refuses_values_too_long(client, ops):
                                                "country": "INDONESIA"}), "出口商不能超过 20 个字符。")
     assert "INDONESIA" in html
     assert state() == before
+
+
+# --- A JSON body is not a form ----------------------------------------------------------------
+
+@pytest.mark.parametrize("body", [[1], "s", 5, {"card_number": 5, "pin": ["x"]}, {"username": {"a": 1}}])
+def test_a_json_body_posted_to_a_form_is_refused_as_nothing_posted(client, demo, actions, body):
+    """CSRF accepts the X-CSRFToken header, so anyone can post JSON to the login forms: it is
+    read as an empty form (the form's message, 422), never as fields (a list or number was a 500)."""
+    before = state()
+    for path, message in (("/login/card", "请输入卡号和卡密码。"), ("/login/password", "请输入用户名和密码。")):
+        response = client.post(path, json=body, headers={"X-CSRFToken": actions.token("/login")})
+        refused(response, message)
+    assert state() == before
+
+
+def test_a_json_body_posted_to_a_signed_in_form_changes_nothing(client, legal_person):
+    before = state()
+    response = client.post("/authorisation/agents", json={"agent_code": 5},
+                           headers={"X-CSRFToken": legal_person.token("/authorisation/agents")})
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert state() == before

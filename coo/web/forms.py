@@ -6,7 +6,7 @@ this card holder ours, may this certificate be printed) stay in `coo.services`, 
 form's clean values. A route re-renders its form fragment with `form.refill()` (what was typed)
 and `form.messages()` (one message per field) and HTTP 422; nothing is changed on bad input.
 
-CSRF: `coo`'s CSRFProtect checks every POST before the route runs (the token comes from the
+CSRF: `coo.web.csrf` (CSRFProtect) checks every POST before the route runs (the token comes from the
 form's ``csrf_token`` field or htmx's X-CSRFToken header); FlaskForm's own check then accepts the
 request as already checked. Templates keep their hidden ``csrf_token`` inputs.
 
@@ -74,6 +74,14 @@ class Form(FlaskForm):
 
         def get_translations(self, form):
             return DefaultMeta.get_translations(self, form)
+
+        def wrap_formdata(self, form, formdata):
+            """Only a posted form is read. Flask-WTF would read a JSON body as the fields, and a
+            list or a number in it raised a 500; ours is treated as nothing posted (so each
+            field says what is missing, 422)."""
+            if request.is_json and not request.form and not request.files:
+                return None
+            return super().wrap_formdata(form, formdata)
 
     def messages(self) -> dict[str, str]:
         """The first message of each field that failed."""
