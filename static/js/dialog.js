@@ -66,12 +66,14 @@
     }
   });
 
-  // 取消 in a modal closes it (without JavaScript it is a link back to the page; the operator
-  // editor's, /account/#operators, would only scroll the page under an open modal).
+  // 取消 in a modal opened from the page closes it (without JavaScript it is a link back to the
+  // page; the operator editor's, /account/#operators, would only scroll the page under an open
+  // modal). A dialog that came with the page (a form opened by its address, a page like
+  // /exceptions/apply that is only the dialog) has no opener: its link navigates, as without JS.
   document.addEventListener("click", function (event) {
     var link = event.target.closest ? event.target.closest("[data-dialog-close]") : null;
     var dialog = link ? link.closest("dialog") : null;
-    if (!dialog || !dialog.matches(":modal")) { return; }
+    if (!dialog || !dialog.matches(":modal") || !openers.get(dialog)) { return; }
     event.preventDefault();
     dialog.close();
   });

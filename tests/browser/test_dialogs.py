@@ -43,6 +43,11 @@ def test_editors_are_modal_dialogs_that_give_focus_back(journey, demo, rq_worker
     assert_modal(page, "新增签名")
     page.keyboard.press("Escape")
     expect(opener).to_be_focused()
+    # Before any preview the editor has its 取消 too: a mouse user is never left with Esc alone.
+    opener.click()
+    assert_modal(page, "新增签名").get_by_role("link", name="取消").click()
+    expect(page.get_by_role("dialog", name="新增签名")).to_have_count(0)
+    expect(opener).to_be_focused()
 
     journey.go("/account/")
     opener = page.get_by_role("link", name="新增无卡操作员")
@@ -63,6 +68,14 @@ def test_editors_are_modal_dialogs_that_give_focus_back(journey, demo, rq_worker
     journey.shot("异常申请对话框")
     page.keyboard.press("Escape")
     expect(opener).to_be_focused()
+
+    # Opened by its address (a bookmark, a new tab) the dialog is the whole page: 取消打印 goes
+    # back to 打印异常申请 as without JavaScript, instead of closing onto an empty page.
+    certificate_id = page.locator("#results input[name=certificate]").first.get_attribute("value")
+    journey.go(f"/exceptions/apply?certificate={certificate_id}")
+    assert_modal(page, "异常申请").get_by_role("link", name="取消打印").click()
+    page.wait_for_url("**/exceptions/?selected=*")
+    expect(page.locator("#results")).to_be_visible()
 
 
 def test_the_download_tip_is_a_dialog_with_focus(journey, demo, rq_worker):
