@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from coo import enums
+from coo import enums, scan
 from coo.models import (
     AgentAuthorisation, AuditEvent, Card, Certificate, CustomsExchange, EnterpriseDefaults,
     ExceptionApplication, Operator, PrintJob, Seal, Signature, UserAccount,
@@ -104,7 +104,7 @@ SEAL_FORMS = [
     ("owner that is no id", {"owner_id": "中"}, "请选择印章操作员（绑卡的法人或操作员）。"),
     ("unknown seal type", {"seal_type": "round"}, "请选择印章类型。"),
     ("scan posted as text", {"scan": "seal.png"}, ScanImage.NOT_A_FILE),
-    ("scan of another type", {"scan": lambda: (io.BytesIO(b"GIF89a"), "seal.gif")}, ScanImage.WRONG_TYPE),
+    ("scan of another type", {"scan": lambda: (io.BytesIO(b"GIF89a"), "seal.gif")}, scan.NOT_IMAGE),
 ]
 
 
@@ -126,6 +126,28 @@ def test_seal_form_refuses_bad_input_keeping_what_was_typed(client, legal_person
     after = state()
     assert after[:8] == before[:8] and after[9:] == before[9:]
     assert not AuditEvent.select().where(AuditEvent.action.in_(["seal_create", "pin_failed"])).exists()
+
+
+@pytest.mark.parametrize("filename", ["seal.jfif", "SCAN0001", "seal.PNG.gif"])
+def test_a_scan_is_judged_by_what_it_is_not_by_its_name(client, legal_person, demo, filename):
+    """A real PNG under a scanner's odd name is previewed; the name is not trusted either way."""
+    data = _seal_fields(action="preview", pin=demo.DEMO_PIN)
+    data["scan"] = (io.BytesIO(_png()), filename)
+    response = legal_person.post("/seals/new", data, htmx=True)
+    html = _text(response)
+    assert response.status_code == 200, html[:1000]
+    assert 'name="upload_token"' in html and scan.NOT_IMAGE not in html
+
+
+def test_a_forged_preview_token_is_said_under_the_file(client, legal_person, demo):
+    """A preview token the server never gave (too long, or not signed) reads as an expired preview."""
+    from coo.services import seals as seal_rules
+    before = state()
+    for token in ("x" * 3000, "x" * 20):
+        data = _seal_fields(action="save", pin=demo.DEMO_PIN, upload_token=token)
+        html = refused(legal_person.post("/seals/new", data, htmx=True), seal_rules.MSG_UPLOAD_EXPIRED)
+        assert 'role="alert"' in html
+    assert state() == before
 
 
 def test_editing_a_seal_with_bad_input_leaves_it_as_it_was(client, legal_person, demo):

@@ -40,7 +40,6 @@ class Kind:
     folder: str             # storage prefix of the processed PNGs
     person: str             # the row's person: owner (印章操作员) / declarant (签名申报员)
     id_field: str           # the list's radio buttons
-    fields: tuple           # the form's own fields, besides the scan, token and PIN
     name_taken: str         # {name}: a name the enterprise already uses
     editable: bool          # 修改印章; a signature is replaced (停用, 删除, 新增) instead
     check: Callable = None  # (enterprise, values, row) -> (values, errors)
@@ -272,11 +271,6 @@ def _check_signature(enterprise, values: dict, row=None):
     return {"declarant": person, "name": name}, errors
 
 
-def check_form(kind: Kind, enterprise, values: dict, row=None):
-    """The rules of a kind's form; returns (values for the row, errors per field)."""
-    return kind.check(enterprise, values, row)
-
-
 def _check_pin(pin, errors):
     """Only once every field is right: a wrong PIN counts toward the card lock."""
     if errors:
@@ -299,8 +293,10 @@ def _image_columns(kind: Kind, upload: Upload) -> dict:
 # --- 新增, 修改, 停用, 启用, 删除 -------------------------------------------------------------------
 
 def create(kind: Kind, enterprise, values: dict, upload: Upload | None, pin: str) -> Outcome:
-    """保存印章 / 保存签名 of a new one: every field re-checked, then the PIN."""
-    clean, errors = check_form(kind, enterprise, values)
+    """保存印章 / 保存签名 of a new one: the form (`coo.web.forms`) has checked each field alone;
+    here the rules that need the database (`kind.check`: the person is ours, the name is free),
+    then the PIN."""
+    clean, errors = kind.check(enterprise, values, None)
     if upload is None:
         errors["file"] = kind.pick_file
     _check_pin(pin, errors)
@@ -318,7 +314,7 @@ def create(kind: Kind, enterprise, values: dict, upload: Upload | None, pin: str
 def update(kind: Kind, row, values: dict, upload: Upload | None, pin: str) -> Outcome:
     """修改印章: owner, name, type, validity, and optionally a new scan."""
     assert kind.editable
-    clean, errors = check_form(kind, row.enterprise, values, row)
+    clean, errors = kind.check(row.enterprise, values, row)
     _check_pin(pin, errors)
     if errors:
         return Outcome(errors=errors)
@@ -383,14 +379,14 @@ def delete(kind: Kind, row) -> str:
 
 SEAL = Kind(
     key=scan.SEAL, noun="印章", model=Seal, folder="seals", person="owner", id_field="seal_id",
-    fields=("owner_id", "seal_type", "name", "valid_from", "valid_to"), editable=True,
+    editable=True,
     name_taken="印章名称“{name}”已存在：印章名称用于区别不同印章，请换一个名称。",
     check=_check_seal,
     describe=lambda row, upload: (f"{row.name}，{upload.shape.label} {upload.width_mm}×{upload.height_mm} 毫米，"
                                   f"{row.valid_from}–{row.valid_to}，使用人 {row.owner.name}"))
 SIGNATURE = Kind(
     key=scan.SIGNATURE, noun="签名", model=Signature, folder="signatures", person="declarant",
-    id_field="signature_id", fields=("declarant_id", "name"), editable=False,
+    id_field="signature_id", editable=False,
     name_taken="签名名称“{name}”已存在：请换一个名称，或先停用并删除原签名。",
     check=_check_signature,
     describe=lambda row, upload: (f"{row.name}（申报员 {row.declarant.name}），"

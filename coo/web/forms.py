@@ -164,12 +164,10 @@ class ScanField(FileField):
 
 
 class ScanImage:
-    """The uploaded scan of a seal or signature: a file, of an image type a scanner saves, not
-    over SCAN_MAX_BYTES. Its bytes are read once, here (`field.content`); what is in them
-    (a seal, its size, its colour) is `coo.scan`'s to say."""
-    SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+    """The uploaded scan of a seal or signature: a file, not over SCAN_MAX_BYTES. Its bytes are
+    read once, here (`field.content`); what is in them (an image of which format, a seal, its
+    size, its colour) is `coo.scan`'s to say."""
     NOT_A_FILE = "请通过“选择”按钮选择扫描图片文件。"
-    WRONG_TYPE = "只支持 PNG、JPEG、BMP、TIFF 格式的扫描图片，请重新选择。"
 
     def __call__(self, form, field):
         field.content = None
@@ -177,13 +175,12 @@ class ScanImage:
             raise StopValidation(self.NOT_A_FILE)
         if field.data is None:
             return
-        name = (field.data.filename or "").lower()
-        if not name.endswith(self.SUFFIXES):
-            raise StopValidation(self.WRONG_TYPE)
         limit = current_app.config["SCAN_MAX_BYTES"]
         content = field.data.read(limit + 1)
         if len(content) > limit:
             raise StopValidation(scan.TOO_BIG.format(size=len(content) / 1048576, limit=limit / 1048576))
+        # What the file is (not its name: a scanner's .jfif or a name without a suffix is fine) is
+        # `coo.scan`'s to say, with the reason (a PDF, not an image, …).
         field.content = content
 
 

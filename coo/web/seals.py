@@ -185,8 +185,9 @@ def _save(screen: Screen, row):
     form.validate()
     errors = form.messages()
     upload = _staged(kind, form, errors)
-    if "scan" in errors:
-        errors["file"] = errors.pop("scan")
+    for field in ("scan", "upload_token"):     # both are the 选择 file's: said under it
+        if field in errors:
+            errors.setdefault("file", errors.pop(field))
     values = form.values()
     refill = form.refill()
     if form.saving and not errors:
@@ -201,7 +202,7 @@ def _save(screen: Screen, row):
         errors = outcome.errors
     else:
         # 上传预览: show what was measured, and any field that is already wrong.
-        rule_errors = service.check_form(kind, enterprise, values, row)[1]
+        rule_errors = kind.check(enterprise, values, row)[1]
         errors = {**rule_errors, **errors}
         if upload is None and row is None and "file" not in errors:
             errors["file"] = kind.pick_file
