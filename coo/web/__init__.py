@@ -26,8 +26,12 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 def init_app(app):
     from coo.params import IdConverter
     from coo.services import accounts
+    from coo.web.signing import SessionInterface
     Htmx(app)
+    app.session_interface = SessionInterface()
     csrf.init_app(app)
+    from coo.web.signing import csrf_token
+    app.jinja_env.globals["csrf_token"] = csrf_token     # Flask-WTF's generate_csrf, its signer kept
     accounts.init_login(app)
     from coo.web import forms
     # Before any route is added: every `<int:…>` is a row id (1 … 2^63−1, else 404).
