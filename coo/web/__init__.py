@@ -52,20 +52,29 @@ def init_app(app):
     app.context_processor(_shell_context)
 
 
+# Set on every response unless the view set its own (the header names in lower case).
+SECURITY_HEADERS = (("content-security-policy", "Content-Security-Policy", CSP),
+                    ("x-content-type-options", "X-Content-Type-Options", "nosniff"),
+                    ("x-frame-options", "X-Frame-Options", "DENY"),
+                    ("referrer-policy", "Referrer-Policy", "same-origin"))
+
+
 def _common_headers(response):
-    response.headers.add("Vary", "HX-Request")
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    headers = response.headers
+    present = {name.lower() for name, _ in headers}
+    headers.add("Vary", "HX-Request")
+    for lower, name, value in SECURITY_HEADERS:
+        if lower not in present:
+            headers.add(name, value)
     # Private by default: pages, PDFs, exports and signed originals carry certificates and
     # personal data, and "no-cache" (send_file's) still lets a shared cache keep a copy. Only
     # static assets, and what a view declares `public` (the published keys), may be stored.
-    if not (request.endpoint or "").endswith("static") and not response.cache_control.public:
-        response.headers["Cache-Control"] = "no-store"
+    if not (request.endpoint or "").endswith("static") and not (
+            "cache-control" in present and response.cache_control.public):
+        headers["Cache-Control"] = "no-store"
     hsts = current_app.config["HSTS_MAX_AGE_S"]
-    if hsts:
-        response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
+    if hsts and "strict-transport-security" not in present:
+        headers.add("Strict-Transport-Security", f"max-age={hsts}")
     return response
 
 
