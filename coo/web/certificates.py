@@ -198,8 +198,10 @@ def _render_list(q, status=200):
     token = csrf_token()
     rows_html, forms_html = _rows_html(view, page, print_url, token) if page and page.items else ("", "")
     # The block's URLs are the app's, built once (`static_url`), and its forms' CSRF token is
-    # this request's, passed once.
-    return render("certificates/index.html", "results", status, q=q, page=page, rows=bool(rows_html),
+    # this request's, passed once. The block reads only what is passed here (`view` too): the
+    # context processors do not run for the fragment.
+    return render("certificates/index.html", "results", status, own_context=True, view=view,
+                  q=q, page=page, rows=bool(rows_html),
                   rows_html=Markup(rows_html), row_forms_html=Markup(forms_html), token=token,
                   list_url=static_url("certificates.index"), export_url=static_url("certificates.export"),
                   diagnosis=diagnosis, print_url=print_url,
