@@ -247,6 +247,10 @@ class ListQuery:
 def parse_query(args, fields: Iterable[Field], sorts: Iterable[Sort], default_sort: str) -> ListQuery:
     """Parse request arguments; never raises. Check `.ok` and show `.messages()` (HTTP 422)."""
     fields, sorts = tuple(fields), tuple(sorts)
+    if hasattr(args, "lists"):
+        # A MultiDict's .get of a missing name raises and catches a BadRequestKeyError: a plain
+        # dict of each name's first value (what .get gives) answers the same without.
+        args = {name: values[0] for name, values in args.lists() if values}
     q = ListQuery(fields=fields, sorts=sorts, sort=default_sort, default_sort=default_sort)
     for f in fields:
         for arg in f.names:

@@ -26,8 +26,12 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 def init_app(app):
     from coo.params import IdConverter
     from coo.services import accounts
+    from coo.web.signing import SessionInterface
     Htmx(app)
+    app.session_interface = SessionInterface()
     csrf.init_app(app)
+    from coo.web.signing import csrf_token
+    app.jinja_env.globals["csrf_token"] = csrf_token     # Flask-WTF's generate_csrf, its signer kept
     accounts.init_login(app)
     from coo.web import forms
     # Before any route is added: every `<int:…>` is a row id (1 … 2^63−1, else 404).
@@ -48,20 +52,29 @@ def init_app(app):
     app.context_processor(_shell_context)
 
 
+# Set on every response unless the view set its own (the header names in lower case).
+SECURITY_HEADERS = (("content-security-policy", "Content-Security-Policy", CSP),
+                    ("x-content-type-options", "X-Content-Type-Options", "nosniff"),
+                    ("x-frame-options", "X-Frame-Options", "DENY"),
+                    ("referrer-policy", "Referrer-Policy", "same-origin"))
+
+
 def _common_headers(response):
-    response.headers.add("Vary", "HX-Request")
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    headers = response.headers
+    present = {name.lower() for name, _ in headers}
+    headers.add("Vary", "HX-Request")
+    for lower, name, value in SECURITY_HEADERS:
+        if lower not in present:
+            headers.add(name, value)
     # Private by default: pages, PDFs, exports and signed originals carry certificates and
     # personal data, and "no-cache" (send_file's) still lets a shared cache keep a copy. Only
     # static assets, and what a view declares `public` (the published keys), may be stored.
-    if not (request.endpoint or "").endswith("static") and not response.cache_control.public:
-        response.headers["Cache-Control"] = "no-store"
+    if not (request.endpoint or "").endswith("static") and not (
+            "cache-control" in present and response.cache_control.public):
+        headers["Cache-Control"] = "no-store"
     hsts = current_app.config["HSTS_MAX_AGE_S"]
-    if hsts:
-        response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
+    if hsts and "strict-transport-security" not in present:
+        headers.add("Strict-Transport-Security", f"max-age={hsts}")
     return response
 
 

@@ -8,7 +8,6 @@ import re
 
 from flask import Blueprint, abort, current_app, request, send_file, url_for
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from coo import enums, storage
@@ -18,6 +17,7 @@ from coo.services.access import current_view
 from coo.services.accounts import enterprise_required
 from coo.web.forms import ExportForm
 from coo.web.htmx import render, see_other
+from coo.web.signing import csrf_token
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
 
@@ -195,11 +195,13 @@ def _render_list(q, status=200):
         if number and (not page.items or not rules.allows(page.items[0], view, rules.Action.PRINT_ORIGINAL)):
             diagnosis = certificates.why_not(view, number, q)
     print_url = static_url(PRINT_ENDPOINT)
-    token = generate_csrf()
+    token = csrf_token()
     rows_html, forms_html = _rows_html(view, page, print_url, token) if page and page.items else ("", "")
     # The block's URLs are the app's, built once (`static_url`), and its forms' CSRF token is
-    # this request's, passed once.
-    return render("certificates/index.html", "results", status, q=q, page=page, rows=bool(rows_html),
+    # this request's, passed once. The block reads only what is passed here (`view` too): the
+    # context processors do not run for the fragment.
+    return render("certificates/index.html", "results", status, own_context=True, view=view,
+                  q=q, page=page, rows=bool(rows_html),
                   rows_html=Markup(rows_html), row_forms_html=Markup(forms_html), token=token,
                   list_url=static_url("certificates.index"), export_url=static_url("certificates.export"),
                   diagnosis=diagnosis, print_url=print_url,

@@ -6,7 +6,8 @@ block of that same template is rendered (jinja2-fragments). Every response carri
 """
 import json
 
-from flask import make_response, redirect, render_template
+import jinja2_fragments
+from flask import current_app, make_response, redirect, render_template
 from htmx_flask import request
 from jinja2_fragments.flask import render_block
 
@@ -15,10 +16,16 @@ def wants_fragment() -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request and not request.htmx.boosted
 
 
-def render(template: str, block: str | None = None, status: int = 200, **context):
-    """The page, or only `block` of it for htmx."""
+def render(template: str, block: str | None = None, status: int = 200, *, own_context: bool = False,
+           **context):
+    """The page, or only `block` of it for htmx. `own_context`: the block reads only what it is
+    given and the Jinja globals (no `request`, `session`, `g`, `current_user`, `view` or `menu`
+    from the context processors, which then do not run for the fragment)."""
     if block and wants_fragment():
-        body = render_block(template, block, **context)
+        if own_context:
+            body = jinja2_fragments.render_block(current_app.jinja_env, template, block, **context)
+        else:
+            body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
     return make_response(body, status)

@@ -1,0 +1,82 @@
+"""The session cookie and the CSRF token, signed exactly as Flask and Flask-WTF sign them (same
+format, keys, fallbacks, salts, digest and checks: a cookie or token of one is valid for the
+other), without rebuilding their signing objects on every request.
+
+Flask builds an itsdangerous serializer twice per request (open and save) and Flask-WTF one
+more for the token, and every sign or check derives the HMAC key from the secret again. Here the
+serializers are kept per (keys, salt) and the derived key per (secret, salt): both are pure
+functions of the app's secret, which the process holds anyway.
+"""
+import hashlib
+import os
+
+from flask import current_app, g, session
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import want_bytes
+
+_MAX_KEPT = 64      # distinct (secret, salt) pairs kept; more (tests making apps) starts over
+
+
+class _Signer(TimestampSigner):
+    """itsdangerous' TimestampSigner, its derived key computed once per (secret, salt)."""
+    _derived: dict = {}
+
+    def derive_key(self, secret_key=None):
+        secret_key = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
+        key = (secret_key, self.salt, self.key_derivation, self.digest_method)
+        derived = self._derived.get(key)
+        if derived is None:
+            derived = super().derive_key(secret_key)
+            if len(self._derived) >= _MAX_KEPT:
+                self._derived.clear()
+            self._derived[key] = derived
+        return derived
+
+
+_serializers: dict = {}
+
+
+def serializer(keys: tuple, salt, **kwargs) -> URLSafeTimedSerializer:
+    """URLSafeTimedSerializer(list(keys), salt=salt, signer=_Signer, ...), one per arguments."""
+    key = (keys, salt, tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
+    found = _serializers.get(key)
+    if found is None:
+        found = URLSafeTimedSerializer(list(keys), salt=salt, signer=_Signer, **kwargs)
+        if len(_serializers) >= _MAX_KEPT:
+            _serializers.clear()
+        _serializers[key] = found
+    return found
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, its serializer kept between requests."""
+
+    def get_signing_serializer(self, app):
+        if not app.secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        return serializer(keys, self.salt, serializer=self.serializer,
+                          signer_kwargs={"key_derivation": self.key_derivation,
+                                         "digest_method": self.digest_method})
+
+
+def csrf_token() -> str:
+    """flask_wtf.csrf.generate_csrf(): this request's signed CSRF token (made once per request,
+    kept in `g` where Flask-WTF keeps it; the session's raw token made when it has none)."""
+    config = current_app.config
+    field_name = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    token = g.get(field_name)
+    if token is None:
+        secret_key = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+        if field_name not in session:
+            session[field_name] = hashlib.sha1(os.urandom(64)).hexdigest()
+        signing = serializer((secret_key,), "wtf-csrf-token")
+        try:
+            token = signing.dumps(session[field_name])
+        except TypeError:       # as Flask-WTF: a raw token that is not text is replaced
+            session[field_name] = hashlib.sha1(os.urandom(64)).hexdigest()
+            token = signing.dumps(session[field_name])
+        setattr(g, field_name, token)
+    return token
+
