@@ -14,9 +14,9 @@ CARRIED = "approved_at, archive_status, layout_status"
 def up(migrator, db):
     from peewee import PostgresqlDatabase
     if isinstance(db, PostgresqlDatabase):
-        db.execute_sql(f"CREATE INDEX {NAME} ON certificate ({KEYS}) INCLUDE ({CARRIED})")
+        db.execute_sql(f"CREATE INDEX IF NOT EXISTS {NAME} ON certificate ({KEYS}) INCLUDE ({CARRIED})")
     else:
-        db.execute_sql(f"CREATE INDEX {NAME} ON certificate ({KEYS}, {CARRIED})")
+        db.execute_sql(f"CREATE INDEX IF NOT EXISTS {NAME} ON certificate ({KEYS}, {CARRIED})")
 
 
 def down(migrator, db):
