@@ -1,0 +1,79 @@
+"""coo/web/signing.py signs the session cookie and the CSRF token itself (its serializers kept
+between requests). What it makes must be exactly what Flask and Flask-WTF make and check: a
+cookie or token of one is valid for the other, a tampered one is refused by both, and a key
+moved to SECRET_KEY_FALLBACKS still opens the cookies it signed."""
+import pytest
+from flask import request, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from wtforms import ValidationError
+
+from coo.web.signing import SessionInterface, csrf_token
+
+
+def _cookie(interface, app, data):
+    """The Set-Cookie value `interface` writes for a session holding `data`."""
+    with app.test_request_context("/"):
+        sess = interface.open_session(app, request)
+        sess.update(data)
+        response = app.response_class()
+        interface.save_session(app, sess, response)
+        header = response.headers["Set-Cookie"]
+    return header.split(";", 1)[0].split("=", 1)[1]
+
+
+def _open(interface, app, value):
+    with app.test_request_context("/", headers={"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={value}"}):
+        return interface.open_session(app, request)
+
+
+def test_our_session_cookie_is_flasks_and_flasks_is_ours(app):
+    ours, flasks = SessionInterface(), SecureCookieSessionInterface()
+    data = {"_user_id": "card:17", "acting_for": 3, "名": "华东"}
+    for writer, reader in ((ours, flasks), (flasks, ours), (ours, ours)):
+        opened = _open(reader, app, _cookie(writer, app, data))
+        assert dict(opened) == data
+
+
+def test_a_tampered_session_cookie_is_refused_by_both(app):
+    value = _cookie(SessionInterface(), app, {"_user_id": "card:17"})
+    payload, stamp, signature = value.rsplit(".", 2)
+    forged = f"{payload}.{stamp}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+    for reader in (SessionInterface(), SecureCookieSessionInterface()):
+        assert dict(_open(reader, app, forged)) == {}
+
+
+def test_a_retired_secret_still_opens_its_cookies_and_a_foreign_one_does_not(app):
+    old_secret, new_secret = app.secret_key, "a-new-secret-for-rotation-0123456789"
+    value = _cookie(SessionInterface(), app, {"_user_id": "card:17"})
+    saved = app.secret_key, app.config.get("SECRET_KEY_FALLBACKS")
+    try:
+        app.secret_key = new_secret
+        app.config["SECRET_KEY_FALLBACKS"] = [old_secret]
+        assert dict(_open(SessionInterface(), app, value)) == {"_user_id": "card:17"}
+        app.config["SECRET_KEY_FALLBACKS"] = []
+        assert dict(_open(SessionInterface(), app, value)) == {}
+    finally:
+        app.secret_key, app.config["SECRET_KEY_FALLBACKS"] = saved
+
+
+def test_our_csrf_token_is_flask_wtfs(app):
+    with app.test_request_context("/"):
+        token = csrf_token()
+        assert csrf_token() == token                      # once per request, as Flask-WTF
+        validate_csrf(token)                              # Flask-WTF checks ours
+        raw = session["csrf_token"]
+    with app.test_request_context("/"):
+        session["csrf_token"] = raw
+        theirs = generate_csrf()
+        validate_csrf(theirs)
+    with app.test_request_context("/"):
+        session["csrf_token"] = raw
+        validate_csrf(theirs)
+        validate_csrf(csrf_token())
+        with pytest.raises(ValidationError):
+            validate_csrf(token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
+    with app.test_request_context("/"):
+        session["csrf_token"] = "another session's raw token"
+        with pytest.raises(ValidationError):
+            validate_csrf(token)                          # a token is bound to its session
