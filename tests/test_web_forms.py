@@ -227,6 +227,16 @@ def test_new_operator_refuses_bad_input_keeping_it(client, legal_person, label, 
     assert state() == before
 
 
+def test_new_operator_says_every_mistake_at_once_the_taken_id_number_too(client, legal_person):
+    from coo.services import operators
+    taken = Card.get(Card.number == "8800000000001").holder.id_number    # the legal person, already an operator
+    before = state()
+    html = refused(legal_person.post("/account/operators/new", {"name": " ", "id_number": taken, "phone": "abc"},
+                                     htmx=True), "请填写姓名。")
+    assert operators.ID_TAKEN in html and "联系电话应为 11 位手机号" in html
+    assert state() == before
+
+
 # --- 证书打印, 是/否, 打印异常申请 ------------------------------------------------------------------
 
 def test_export_with_a_bad_query_is_refused(client, operator):

@@ -29,10 +29,14 @@ def check_id_number(value: str) -> tuple[str, str]:
     return number, ""
 
 
+def id_number_taken(enterprise, number: str) -> bool:
+    return Operator.select().where((Operator.enterprise == enterprise) & (Operator.id_number == number)).exists()
+
+
 def create_operator(enterprise, name: str, number: str, phone: str):
     """新增无卡操作员 (the form, `coo.web.forms.OperatorForm`, has checked each field).
     Returns (operator, errors): an ID number the enterprise already has is refused."""
-    if Operator.select().where((Operator.enterprise == enterprise) & (Operator.id_number == number)).exists():
+    if id_number_taken(enterprise, number):
         return None, {"id_number": ID_TAKEN}
     try:
         with write_transaction():

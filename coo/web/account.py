@@ -43,11 +43,14 @@ def new_operator():
 @legal_person_required
 def create_operator():
     form = OperatorForm()
-    person = None
-    errors = form.messages() if not form.validate() else {}
-    if not errors:
-        person, errors = service.create_operator(current_user.enterprise, form.name.data, form.id_number.data,
-                                                 form.phone.data)
+    person, enterprise = None, current_user.enterprise
+    if form.validate():
+        person, errors = service.create_operator(enterprise, form.name.data, form.id_number.data, form.phone.data)
+    else:
+        # Every mistake at once: a well-formed ID number the enterprise already has is said too.
+        errors = form.messages()
+        if "id_number" not in errors and service.id_number_taken(enterprise, form.id_number.data):
+            errors["id_number"] = service.ID_TAKEN
     if errors:
         return _page("operator_form", 422, show_form=True, form=form.refill(), errors=errors)
     message = f"已新增无卡操作员“{person.name}”。"
