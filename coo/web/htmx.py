@@ -19,8 +19,8 @@ def wants_fragment() -> bool:
 def render(template: str, block: str | None = None, status: int = 200, *, own_context: bool = False,
            **context):
     """The page, or only `block` of it for htmx. `own_context`: the block reads only what it is
-    given and the Jinja globals (no `request`, `session`, `g`, `current_user`, `view` or `menu`
-    from the context processors, which then do not run for the fragment)."""
+    given and the Jinja globals (Flask's `request`, `session`, `g`, `config`, `url_for` are
+    globals); the context processors (`current_user`, `view`, `menu`) do not run for it."""
     if block and wants_fragment():
         if own_context:
             body = jinja2_fragments.render_block(current_app.jinja_env, template, block, **context)
