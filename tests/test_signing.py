@@ -77,3 +77,18 @@ def test_our_csrf_token_is_flask_wtfs(app):
         session["csrf_token"] = "another session's raw token"
         with pytest.raises(ValidationError):
             validate_csrf(token)                          # a token is bound to its session
+
+
+def test_both_sign_with_the_one_call_hmac_sha1_and_its_signatures_are_hmacs(app):
+    """The signers take HMAC-SHA1 in one OpenSSL call (`_HMACSHA1`) for Flask's session digest and
+    itsdangerous' default; its signature is the standard HMAC-SHA1 of the value."""
+    import hashlib
+    import hmac
+
+    from coo.web.signing import _HMACSHA1, serializer
+    session_signer = SessionInterface().get_signing_serializer(app).make_signer()
+    csrf_signer = serializer((app.secret_key,), "wtf-csrf-token").make_signer()
+    for signer in (session_signer, csrf_signer):
+        assert type(signer.algorithm) is _HMACSHA1
+        key = signer.derive_key()
+        assert signer.algorithm.get_signature(key, b"value") == hmac.new(key, b"value", hashlib.sha1).digest()

@@ -43,13 +43,19 @@ def certificate_types() -> list[CertificateType]:
     if _types_cache.get("until", 0) < now:
         _types_cache["rows"] = list(CertificateType.select().order_by(CertificateType.sort_order))
         _types_cache["by_code"] = {t.code: t for t in _types_cache["rows"]}
+        _types_cache["choices"] = [(t.code, f"{t.code} {t.name_zh}") for t in _types_cache["rows"] if t.self_print]
         _types_cache["until"] = now + _TYPES_TTL_S
     return _types_cache["rows"]
 
 
 def certificate_type(code: str) -> CertificateType:
+    return certificate_types_by_code()[code]
+
+
+def certificate_types_by_code() -> dict[str, CertificateType]:
+    """The 证书类别 rows by code (read as `certificate_types`). Shared: read only."""
     certificate_types()
-    return _types_cache["by_code"][code]
+    return _types_cache["by_code"]
 
 
 def self_print_codes() -> list[str]:
@@ -69,8 +75,10 @@ self_printable_condition = rules.self_printable_condition
 # --- The list's 查询区 ------------------------------------------------------------------------
 
 def type_choices():
-    """证书类别 choices of the print list: the self-print types, by sort order."""
-    return [(t.code, f"{t.code} {t.name_zh}") for t in certificate_types() if t.self_print]
+    """证书类别 choices of the print list: the self-print types, by sort order (made with the
+    types' cache: every list request validates its 证书类别 against them). Shared: read only."""
+    certificate_types()
+    return _types_cache["choices"]
 
 
 FIELDS = (
@@ -149,39 +157,32 @@ _LAYOUT, _PRINT, _ARCHIVE, _DOWNLOAD, _PLATFORM = (
                           enums.Platform))
 
 
-def _issue_date(value):
-    """A DATE column: PostgreSQL gives a date, SQLite the ISO text peewee wrote."""
-    return datetime.date.fromisoformat(value[:10]) if isinstance(value, str) else value
-
-
-def _approved_at(value):
-    return datetime.datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
 class ListRow:
     """One certificate of the 证书打印 list, from a row of the list query (no model instance):
     the attributes the list, its buttons (`rules.buttons`) and 查看解决办法 read, named and
-    typed like a Certificate's."""
+    typed like a Certificate's. `types`: the 证书类别 by code (`certificate_types`)."""
     __slots__ = ("id", "number", "invoice_number", "issue_date", "approved_at", "layout_status",
                  "print_status", "archive_status", "download_status", "reprint_allowed", "print_count",
                  "exception_reprints", "platform", "cert_type_id", "applicant_id", "exporter_id",
                  "applicant_name", "layout_error", "job", "job_status", "cert_type", "exporter")
 
-    def __init__(self, values, exporter):
+    def __init__(self, values, exporter, types):
         (self.id, self.number, self.invoice_number, issued, approved, layout, printed, archived, downloaded,
-         reprint, self.print_count, self.exception_reprints, platform, self.cert_type_id, self.applicant_id,
+         reprint, self.print_count, self.exception_reprints, platform, cert_type, self.applicant_id,
          self.exporter_id, self.applicant_name, self.layout_error, job) = values
-        self.issue_date = _issue_date(issued)
-        self.approved_at = _approved_at(approved)
+        # PostgreSQL gives a date and a datetime, SQLite the ISO text peewee wrote.
+        self.issue_date = datetime.date.fromisoformat(issued[:10]) if type(issued) is str else issued
+        self.approved_at = datetime.datetime.fromisoformat(approved) if type(approved) is str else approved
         self.layout_status = _LAYOUT[layout]
         self.print_status = _PRINT[printed]
         self.archive_status = _ARCHIVE[archived]
         self.download_status = _DOWNLOAD[downloaded]
         self.reprint_allowed = bool(reprint)
         self.platform = _PLATFORM[platform]
-        self.job = rules.job_of_column(job)       # (status, kind) of its open print job, or None
-        self.job_status = self.job[0] if self.job else None
-        self.cert_type = certificate_type(self.cert_type_id)
+        self.job = job = rules.job_of_column(job)       # (status, kind) of its open print job, or None
+        self.job_status = job[0] if job else None
+        self.cert_type_id = cert_type
+        self.cert_type = types[cert_type]
         self.exporter = exporter
 
 
@@ -268,7 +269,8 @@ def list_page(view: View, q: ListQuery, size: int | None = None, cap: int | None
     rows = []
     if total >= q.first_row(size):
         exporter = view.enterprise
-        rows = [ListRow(r, exporter) for r in rows_query.rows(limit=size + 1, offset=(q.page - 1) * size, **values)]
+        types = certificate_types_by_code()
+        rows = [ListRow(r, exporter, types) for r in rows_query.rows(limit=size + 1, offset=(q.page - 1) * size, **values)]
     return Page(items=rows[:size], number=q.page, size=size, total=total, cap=cap,
                 more=len(rows) > size)
 

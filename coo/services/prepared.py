@@ -47,10 +47,6 @@ class _Slot:
         self.name = name
         self.converter = converter
 
-    def fill(self, values):
-        value = values[self.name]
-        return self.converter(value) if self.converter and value is not None else value
-
 
 class Prepared:
     """A peewee query rendered to SQL once; `rows`, `tuples`, `scalar`, `instances` and `objects`
@@ -62,12 +58,18 @@ class Prepared:
         self.sql, params = database.get_sql_context().parse(query)
         self.params = tuple(params)
         self.names = {p.name for p in self.params if isinstance(p, _Slot)}
+        # Filled per execution: the constants as they are, the slots by position.
+        self._constants = [None if isinstance(p, _Slot) else p for p in self.params]
+        self._slots = tuple((k, p.name, p.converter) for k, p in enumerate(self.params) if isinstance(p, _Slot))
 
     def _params(self, values):
-        missing = self.names - values.keys()
-        if missing:
-            raise KeyError(f"prepared query needs {sorted(missing)}")
-        return [p.fill(values) if isinstance(p, _Slot) else p for p in self.params]
+        if not self.names <= values.keys():
+            raise KeyError(f"prepared query needs {sorted(self.names - values.keys())}")
+        out = self._constants.copy()
+        for k, name, converter in self._slots:
+            value = values[name]
+            out[k] = converter(value) if converter and value is not None else value
+        return out
 
     def cursor(self, **values):
         return database.execute_sql(self.sql, self._params(values))

@@ -580,9 +580,11 @@ def print_action(kind) -> Action:
     return PRINT_ACTIONS[enums.PrintKind(kind)]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Buttons:
-    """The 证书打印 row's buttons (manual 4.4), each on or off, and why the original is off."""
+    """The 证书打印 row's buttons (manual 4.4), each on or off, and why the original is off.
+    Made for every row of every list page: a plain slotted class (a frozen dataclass sets each
+    field through object.__setattr__)."""
     preview_copy: bool = False
     print_both: bool = False
     print_original: bool = False
@@ -608,13 +610,8 @@ def buttons(certificate, ctx: Context) -> Buttons:
         original = copy if decided else _run(original_guards[len(copy_guards):], certificate, ctx)[0]
     else:
         copy, original = _run(copy_guards, certificate, ctx)[0], _run(original_guards, certificate, ctx)[0]
-    return Buttons(
-        preview_copy=_run(RULES[Action.PREVIEW_COPY], certificate, ctx)[0] is None,
-        print_both=original is None,
-        print_original=original is None,
-        print_copy=copy is None,
-        original_reason=original,
-    )
+    preview = _run(RULES[Action.PREVIEW_COPY], certificate, ctx)[0] is None
+    return Buttons(preview, original is None, original is None, copy is None, original)
 
 
 def layout_is_final(cert) -> bool:

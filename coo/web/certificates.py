@@ -26,32 +26,31 @@ COPY_ENDPOINT = "printing.copy_pdf"
 JOBS_ENDPOINT = "printing.jobs"
 
 
-def _urls() -> dict:
-    """URLs that depend only on the app's URL map and the script root, built once per app: the
-    list builds the same few for every request (url_for is about 10 µs each)."""
-    return current_app.extensions.setdefault("coo_list_urls", {})
+class _ListURLs:
+    """The URLs of the list fragment, which depend only on the app's URL map and the script
+    root: built once per app (url_for is about 10 µs each, and the fragment needs a dozen)."""
+    __slots__ = ("index", "export", "print", "jobs", "jobs_html", "_copy")
 
-
-def static_url(endpoint: str) -> str:
-    """url_for(endpoint) (no arguments), built once per app and script root."""
-    key = (endpoint, request.script_root)
-    urls = _urls()
-    if key not in urls:
-        urls[key] = url_for(endpoint)
-    return urls[key]
-
-
-def id_url(endpoint: str):
-    """url_for(endpoint, <its one int argument>=id) for many ids: the URL is built once, then
-    formatted per row (url_for per row was a tenth of the list's time)."""
-    key = (endpoint, request.script_root, "id")
-    urls = _urls()
-    if key not in urls:
-        (argument,) = next(current_app.url_map.iter_rules(endpoint)).arguments
+    def __init__(self):
+        self.index, self.export = url_for("certificates.index"), url_for("certificates.export")
+        self.print, self.jobs = url_for(PRINT_ENDPOINT), url_for(JOBS_ENDPOINT)
+        self.jobs_html = _e(self.jobs)
+        (argument,) = next(current_app.url_map.iter_rules(COPY_ENDPOINT)).arguments
         marker = "987654321987"
-        urls[key] = tuple(url_for(endpoint, **{argument: int(marker)}).split(marker))
-    head, tail = urls[key]
-    return lambda certificate_id: f"{head}{int(certificate_id)}{tail}"
+        self._copy = tuple(_e(part) for part in url_for(COPY_ENDPOINT, **{argument: int(marker)}).split(marker))
+
+    def copy_html(self, certificate_id) -> str:
+        """The row's 预览/下载副本 URL, HTML-escaped (formatted from the URL built once)."""
+        head, tail = self._copy
+        return f"{head}{int(certificate_id)}{tail}"
+
+
+def _list_urls() -> _ListURLs:
+    kept = current_app.extensions.setdefault("coo_list_urls", {})
+    key = request.script_root
+    if key not in kept:
+        kept[key] = _ListURLs()
+    return kept[key]
 
 
 # The list's hot path: a row is one string format with the certificate's text escaped (Jinja
@@ -130,25 +129,50 @@ def _off_original(allowed) -> str:
     return f' disabled title="{_e(reason.message)}"' if reason is not None else " disabled"
 
 
-def _row_html(c, allowed, copy_url, job_text, index, print_url, jobs_url) -> str:
-    """One row of the table: ROW_HTML filled in, every text of the certificate escaped."""
+def _row_html(c, allowed, texts, copy_url, index, jobs_url) -> str:
+    """One row of the table: ROW_HTML filled in, every text of the certificate escaped (the
+    texts rows share, through `texts`; the URLs come escaped)."""
     number = _e(c.number)
     off_any = _OFF[allowed.any_print]
     off_original = _off_original(allowed)
+    type_code, type_name = texts.type(c.cert_type)
+    job = c.job_status
     # The buttons name the row's form only when it is rendered (FORM_HTML, when any print is allowed).
-    form = f' form="row-{c.id}"' if allowed.any_print else ""
+    form = f' form="row-{c.id}"' if off_any == "" else ""
     # In the order of ROW_HTML's fields (_ROW_FIELDS, checked at import).
     return _ROW_POSITIONAL % (
-        c.id, number, off_any, index, number, _e(c.invoice_number), _e(c.applicant_name),
-        _e(c.exporter.name_zh), _e(c.cert_type.code), _e(c.cert_type.name_zh),
+        c.id, number, off_any, index, number, _e(c.invoice_number), texts.applicant(c.applicant_name),
+        texts.exporter, type_code, type_name,
         c.issue_date.isoformat() if c.issue_date else "-",
-        "status-ok" if c.layout_status == _RECEIVED else "status-wait",
+        "status-ok" if c.layout_status is _RECEIVED else "status-wait",
         _LABEL[c.layout_status], _LABEL[c.archive_status],
-        "status-ok" if c.print_status == _PRINTED else "",
+        "status-ok" if c.print_status is _PRINTED else "",
         _LABEL[c.print_status] + ("（可重新打印）" if c.reprint_allowed else ""),
-        JOB_HTML % (_e(jobs_url), c.id, _e(job_text)) if job_text and jobs_url else "",
-        COPY_LINK_HTML % _e(copy_url) if copy_url else NO_COPY_HTML,
+        JOB_HTML % (jobs_url, c.id, _e(job_label(job))) if job and jobs_url else "",
+        COPY_LINK_HTML % copy_url if copy_url else NO_COPY_HTML,
         form, off_original, form, off_original, form, _OFF[allowed.print_copy])
+
+
+class _SharedTexts:
+    """The escaped texts a page's rows share, each escaped once per page: the exporter (the
+    view's own), the 证书类别 and the applicants (an exporter has few)."""
+    __slots__ = ("exporter", "_types", "_applicants")
+
+    def __init__(self, exporter_name):
+        self.exporter = _e(exporter_name)
+        self._types, self._applicants = {}, {}
+
+    def type(self, cert_type) -> tuple[str, str]:
+        found = self._types.get(cert_type.code)
+        if found is None:
+            found = self._types[cert_type.code] = (_e(cert_type.code), _e(cert_type.name_zh))
+        return found
+
+    def applicant(self, name) -> str:
+        found = self._applicants.get(name)
+        if found is None:
+            found = self._applicants[name] = _e(name)
+        return found
 
 
 # _row_html fills ROW_HTML by position: these are its fields in order (a change to ROW_HTML must
@@ -165,22 +189,21 @@ def job_label(status: enums.PrintJobStatus | None) -> str:
     return f"{status.label}…" if status else ""
 
 
-def _rows_html(view, page, print_url, token) -> tuple[str, str]:
+def _rows_html(view, page, urls: _ListURLs, token) -> tuple[str, str]:
     """The page's rows (ROW_HTML each) and the forms their print buttons submit (FORM_HTML, one
     per row that may print). Each row's buttons are the rules' decision (`rules.buttons`); the
     rows' open print jobs, read by the list query itself (`rules.open_job_column`), prime the
     rules' context and give the job label."""
-    make_copy_url = id_url(COPY_ENDPOINT)
-    jobs_url = static_url(JOBS_ENDPOINT)
-    form = FORM_HTML.replace("%(print_url)s", _e(print_url).replace("%", "%%")).replace(
+    form = FORM_HTML.replace("%(print_url)s", _e(urls.print).replace("%", "%%")).replace(
         "%(token)s", _e(token).replace("%", "%%")).replace("%(id)s", "%d")
     ctx = rules.context(view, jobs={cert.id: cert.job for cert in page.items})
+    texts = _SharedTexts(view.enterprise.name_zh)
     rows, forms = [], []
     buttons = rules.buttons
     for index, cert in enumerate(page.items, page.first):
         allowed = buttons(cert, ctx)
-        copy_url = make_copy_url(cert.id) if allowed.preview_copy else None
-        rows.append(_row_html(cert, allowed, copy_url, job_label(cert.job_status), index, print_url, jobs_url))
+        copy_url = urls.copy_html(cert.id) if allowed.preview_copy else None
+        rows.append(_row_html(cert, allowed, texts, copy_url, index, urls.jobs_html))
         if allowed.any_print:
             forms.append(form % (cert.id, cert.id))
     return "".join(rows), "".join(forms)
@@ -194,17 +217,16 @@ def _render_list(q, status=200):
         number = q.value("number")
         if number and (not page.items or not rules.allows(page.items[0], view, rules.Action.PRINT_ORIGINAL)):
             diagnosis = certificates.why_not(view, number, q)
-    print_url = static_url(PRINT_ENDPOINT)
+    urls = _list_urls()
     token = csrf_token()
-    rows_html, forms_html = _rows_html(view, page, print_url, token) if page and page.items else ("", "")
-    # The block's URLs are the app's, built once (`static_url`), and its forms' CSRF token is
+    rows_html, forms_html = _rows_html(view, page, urls, token) if page and page.items else ("", "")
+    # The block's URLs are the app's, built once (`_list_urls`), and its forms' CSRF token is
     # this request's, passed once. The block reads only what is passed here (`view` too): the
     # context processors do not run for the fragment.
     return render("certificates/index.html", "results", status, own_context=True, view=view,
                   q=q, page=page, rows=bool(rows_html),
                   rows_html=Markup(rows_html), row_forms_html=Markup(forms_html), token=token,
-                  list_url=static_url("certificates.index"), export_url=static_url("certificates.export"),
-                  diagnosis=diagnosis, print_url=print_url,
+                  list_url=urls.index, export_url=urls.export, diagnosis=diagnosis, print_url=urls.print,
                   sync_limit=current_app.config["EXPORT_SYNC_LIMIT"])
 
 

@@ -8,19 +8,45 @@ serializers are kept per (keys, salt) and the derived key per (secret, salt): bo
 functions of the app's secret, which the process holds anyway.
 """
 import hashlib
+import hmac
 import os
 
 from flask import current_app, g, session
 from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import _lazy_sha1 as _flask_sha1
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import want_bytes
+from itsdangerous.signer import HMACAlgorithm
+from itsdangerous.signer import _lazy_sha1 as _itsdangerous_sha1
 
 _MAX_KEPT = 64      # distinct (secret, salt) pairs kept; more (tests making apps) starts over
 
 
+class _HMACSHA1(HMACAlgorithm):
+    """HMAC-SHA1 (what Flask and Flask-WTF sign with) in one call of OpenSSL: given itsdangerous'
+    lazy sha1 function, `hmac.new` takes the pure-Python construction instead."""
+
+    def __init__(self):
+        super().__init__(hashlib.sha1)
+
+    def get_signature(self, key: bytes, value: bytes) -> bytes:
+        return hmac.digest(key, value, "sha1")
+
+
+_SHA1 = _HMACSHA1()
+# What Flask's session and itsdangerous' default sign with: each returns hashlib.sha1(data).
+_SHA1_FUNCTIONS = (_flask_sha1, _itsdangerous_sha1, hashlib.sha1)
+
+
 class _Signer(TimestampSigner):
-    """itsdangerous' TimestampSigner, its derived key computed once per (secret, salt)."""
+    """itsdangerous' TimestampSigner, its derived key computed once per (secret, salt), and
+    HMAC-SHA1 in one call (`_HMACSHA1`): the same signatures."""
     _derived: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if type(self.algorithm) is HMACAlgorithm and self.algorithm.digest_method in _SHA1_FUNCTIONS:
+            self.algorithm = _SHA1
 
     def derive_key(self, secret_key=None):
         secret_key = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
