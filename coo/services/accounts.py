@@ -361,9 +361,10 @@ def enterprise_required(view):
     """Enterprise pages: any logged-in enterprise user (ops accounts have no enterprise)."""
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
+        user = current_user._get_current_object()
+        if not user.is_authenticated:
             return login_manager.unauthorized()
-        if current_user.enterprise is None:
+        if user.enterprise is None:
             abort(404)
         return view(*args, **kwargs)
     return wrapped

@@ -17,7 +17,10 @@ sent it. Values are always parameters, never spliced into the text.
 """
 import datetime
 
-from peewee import DateField, DateTimeField, Node
+from peewee import (
+    AutoField, BigAutoField, BigIntegerField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField,
+    Node, TextField,
+)
 
 from coo.models import database
 
@@ -93,20 +96,18 @@ class Prepared:
         peewee's cursor wrapper, which resolves the columns again on every execution."""
         layout = _layouts.get(models)
         if layout is None:
-            layout = _layouts[models] = [(m, [(f.name, _converter(f)) for f in m._meta.sorted_fields])
-                                         for m in models]
+            layout = _layouts[models] = [_Layout(m) for m in models]
         out = []
         for row in self.cursor(**values).fetchall():
             k, found = 0, []
-            for model, fields in layout:
-                chunk = row[k:k + len(fields)]
-                k += len(fields)
+            for part in layout:
+                chunk = row[k:k + part.width]
+                k += part.width
                 if chunk[0] is None:
                     found.append(None)
                     continue
-                instance = model(__no_default__=1)
-                instance.__data__ = {name: conv(v) if v is not None else None
-                                     for (name, conv), v in zip(fields, chunk)}
+                instance = part.model(__no_default__=1)
+                instance.__data__ = part.data(chunk)
                 instance._dirty.clear()
                 found.append(instance)
             out.append(tuple(found))
@@ -115,6 +116,38 @@ class Prepared:
     def objects(self, **values) -> list:
         """The rows as the query's model instances (joined models attached), as peewee would."""
         return list(self.query._get_cursor_wrapper(self.cursor(**values)))
+
+
+# Fields whose python_value only coerces to this type: a value the driver already gives in it is
+# kept as it is (int(7) is 7, str("a") is "a"), anything else is converted as peewee would.
+_COERCED = {AutoField: int, BigAutoField: int, IntegerField: int, BigIntegerField: int, CharField: str,
+            TextField: str}
+
+
+class _Layout:
+    """How one model's columns of a row become its instance's data."""
+    __slots__ = ("model", "width", "names", "converters")
+
+    def __init__(self, model):
+        fields = model._meta.sorted_fields
+        self.model, self.width = model, len(fields)
+        self.names = tuple(f.name for f in fields)
+        # (position, name, converter, the type the value is kept in as it is, or None)
+        self.converters = tuple((k, f.name, _converter(f), _COERCED.get(type(_target(f))))
+                                for k, f in enumerate(fields))
+
+    def data(self, chunk) -> dict:
+        data = dict(zip(self.names, chunk))
+        for k, name, convert, kept in self.converters:
+            value = chunk[k]
+            if value is not None and type(value) is not kept:
+                data[name] = convert(value)
+        return data
+
+
+def _target(field):
+    """The field whose python_value a field uses (a foreign key: its target's)."""
+    return field.rel_field if isinstance(field, ForeignKeyField) else field
 
 
 def _converter(field):

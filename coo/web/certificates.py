@@ -53,9 +53,15 @@ def _list_urls() -> _ListURLs:
     return kept[key]
 
 
+def _unindented(html: str) -> str:
+    """`html` without its source indentation (each line stays a line: the same whitespace for
+    the browser, a fifth fewer bytes for 20 rows)."""
+    return "\n".join(line.strip() for line in html.strip().splitlines()) + "\n"
+
+
 # The list's hot path: a row is one string format with the certificate's text escaped (Jinja
 # per row cost a third of the request). The table around it is in certificates/index.html.
-ROW_HTML = """
+ROW_HTML = _unindented("""
         <tr>
           <td><input type="checkbox" name="ids" value="%(id)s" aria-label="选择 %(number)s"%(off_any)s></td>
           <td>%(index)s</td>
@@ -75,17 +81,17 @@ ROW_HTML = """
             <button type="submit"%(form)s name="kind" value="%(copy_value)s"%(off_copy)s>%(copy_label)s</button>
           </td>
         </tr>
-      """
+      """)
 # The form a row's print buttons submit (forms cannot nest in the table's `print-selected`),
 # rendered only for a row that may print; a row that may not has no form, and its (disabled)
 # buttons name none (`form=` must point at a form of the page).
-FORM_HTML = """
+FORM_HTML = _unindented("""
   <form id="row-%(id)s" method="post" action="%(print_url)s" class="row-form">
     <input type="hidden" name="csrf_token" value="%(token)s"><input type="hidden" name="ids" value="%(id)s">
   </form>
-  """
+  """)
 JOB_HTML = '<br><a class="status-wait print-job-link" href="%s?ids=%d">%s</a>'
-COPY_LINK_HTML = '<a class="button" href="%s" target="_blank" rel="noopener">预览/下载副本</a>\n            '
+COPY_LINK_HTML = '<a class="button" href="%s" target="_blank" rel="noopener">预览/下载副本</a>'
 NO_COPY_HTML = '<button type="button" disabled>预览/下载副本</button>'
 K = enums.PrintKind
 _KINDS = {"both_value": K.ORIGINAL_AND_COPY.value, "both_label": escape(K.ORIGINAL_AND_COPY.label),

@@ -1,0 +1,58 @@
+"""coo/services/prepared.py: a prepared query gives exactly what peewee gives for the same query
+(values, their types, None for an outer join that found nothing), on SQLite and PostgreSQL."""
+from peewee import JOIN
+
+from coo.models import Card, Certificate, Enterprise, Operator, UserAccount
+from coo.services.prepared import Param, Prepared
+
+
+def _same(ours, peewees):
+    assert type(ours) is type(peewees)
+    assert ours.__data__ == peewees.__data__
+    for name, value in peewees.__data__.items():
+        assert type(ours.__data__[name]) is type(value), name
+
+
+def test_instances_are_peewees_instances_for_every_card_and_account(app, demo):
+    cards = (Card.select(Card, Enterprise, Operator).join(Enterprise).switch(Card).join(Operator)
+             .where(Card.id == Param("id")))
+    prepared = Prepared(cards)
+    assert Card.select().count() > 0
+    for card in Card.select():
+        ((ours_card, ours_enterprise, ours_holder),) = prepared.instances((Card, Enterprise, Operator), id=card.id)
+        _same(ours_card, Card.get_by_id(card.id))
+        _same(ours_enterprise, Enterprise.get_by_id(card.enterprise_id))
+        _same(ours_holder, Operator.get_by_id(card.holder_id))
+
+    accounts = (UserAccount.select(UserAccount, Enterprise, Operator)
+                .join(Enterprise, JOIN.LEFT_OUTER).switch(UserAccount).join(Operator, JOIN.LEFT_OUTER)
+                .where(UserAccount.id == Param("id")))
+    prepared = Prepared(accounts)
+    assert UserAccount.select().count() > 0
+    for account in UserAccount.select():
+        ((ours, enterprise, operator),) = prepared.instances((UserAccount, Enterprise, Operator), id=account.id)
+        _same(ours, UserAccount.get_by_id(account.id))
+        # An ops account has no enterprise and no operator: None, as peewee's outer join gives.
+        assert (enterprise is None) == (account.enterprise_id is None)
+        assert (operator is None) == (account.operator_id is None)
+        if enterprise is not None:
+            _same(enterprise, Enterprise.get_by_id(account.enterprise_id))
+
+
+def test_instances_convert_dates_enums_and_booleans_as_peewee_does(app, demo):
+    query = Certificate.select(Certificate).where(Certificate.id == Param("id"))
+    prepared = Prepared(query)
+    assert Certificate.select().count() > 0
+    for cert in Certificate.select().limit(50):
+        ((ours,),) = prepared.instances((Certificate,), id=cert.id)
+        _same(ours, Certificate.get_by_id(cert.id))
+
+
+def test_a_missing_value_is_named(app, demo):
+    prepared = Prepared(Certificate.select(Certificate.id).where(Certificate.id == Param("id")))
+    try:
+        prepared.rows()
+    except KeyError as error:
+        assert "id" in str(error)
+    else:
+        raise AssertionError("a prepared query ran without its value")
