@@ -44,6 +44,7 @@ def certificate_types() -> list[CertificateType]:
         _types_cache["rows"] = list(CertificateType.select().order_by(CertificateType.sort_order))
         _types_cache["by_code"] = {t.code: t for t in _types_cache["rows"]}
         _types_cache["choices"] = [(t.code, f"{t.code} {t.name_zh}") for t in _types_cache["rows"] if t.self_print]
+        _types_cache["self_print"] = tuple(t.code for t in _types_cache["rows"] if t.self_print)
         _types_cache["until"] = now + _TYPES_TTL_S
     return _types_cache["rows"]
 
@@ -58,9 +59,10 @@ def certificate_types_by_code() -> dict[str, CertificateType]:
     return _types_cache["by_code"]
 
 
-def self_print_codes() -> list[str]:
-    """The codes of the self-print 证书类别."""
-    return [t.code for t in certificate_types() if t.self_print]
+def self_print_codes() -> tuple[str, ...]:
+    """The codes of the self-print 证书类别 (made with the types' cache)."""
+    certificate_types()
+    return _types_cache["self_print"]
 
 
 # The rule itself (SQL and per certificate) lives in coo.services.rules; these names stay for
@@ -237,7 +239,7 @@ def _list_queries(view: View, q: ListQuery):
         scope_view, scope_values = _scope(view)
         values.update(scope_values)
         values["since"] = since
-        key = (view.is_agent_view, since is None, tuple(self_print_codes()), q.sort, shape)
+        key = (view.is_agent_view, since is None, self_print_codes(), q.sort, shape)
 
         def parts():      # only when this shape's SQL is built, not on every request
             return scope_view, replace(q, values=params), listed_since(None if since is None else Param("since"))

@@ -8,6 +8,7 @@ error messages, the page and the sort. The 证书打印 list uses `coo.services.
 `Text("creator", …, match="contains")`, `DateRange("applied", "异常申请日期", …)`).
 """
 import datetime
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -238,10 +239,20 @@ class ListQuery:
         return out
 
     def query_string(self, **overrides) -> str:
-        return urlencode(self.args(**overrides))
+        return query_string(self.args(**overrides))
 
     def messages(self) -> list[str]:
         return list(self.errors.values())
+
+
+_unreserved = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+
+
+def query_string(args: dict[str, str]) -> str:
+    """urlencode(args), exactly: names and values made only of characters urlencode keeps as
+    they are (most list arguments: type=E&print=pending) are joined without quoting them."""
+    return "&".join(f"{k}={v}" if _unreserved(k) and _unreserved(v) else urlencode({k: v})
+                    for k, v in args.items())
 
 
 def parse_query(args, fields: Iterable[Field], sorts: Iterable[Sort], default_sort: str) -> ListQuery:

@@ -133,7 +133,7 @@ class _Layout:
         self.model, self.width = model, len(fields)
         self.names = tuple(f.name for f in fields)
         # (position, name, converter, the type the value is kept in as it is, or None)
-        self.converters = tuple((k, f.name, _converter(f), _COERCED.get(type(_target(f))))
+        self.converters = tuple((k, f.name, python_value(f), _COERCED.get(type(_target(f))))
                                 for k, f in enumerate(fields))
 
     def data(self, chunk) -> dict:
@@ -150,8 +150,8 @@ def _target(field):
     return field.rel_field if isinstance(field, ForeignKeyField) else field
 
 
-def _converter(field):
-    """The field's python_value, with a fast path for the ISO text SQLite gives for dates and
+def python_value(field):
+    """The field's python_value (what peewee makes of a value the database gives), with a fast path for the ISO text SQLite gives for dates and
     times (peewee tries strptime formats one after another; fromisoformat reads the same text)."""
     convert = field.python_value
     if isinstance(field, DateTimeField):

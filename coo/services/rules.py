@@ -37,7 +37,7 @@ from coo import enums
 from coo.clock import to_local
 from coo.models import Authorisation, Certificate, CertificateType, ExceptionApplication, PrintJob
 from coo.services.access import View, active_grant, can_see
-from coo.services.prepared import Param, ShapeCache
+from coo.services.prepared import Param, ShapeCache, python_value
 
 _prepared = ShapeCache()
 
@@ -340,8 +340,11 @@ def authorised_since(exporter_id) -> datetime.datetime | None:
     if exporter_id not in cache:
         # Built once, run with the exporter's id (`prepared`): building it cost more than running it.
         query = _prepared.get("authorised_since", lambda: authorised_since_query(Param("exporter")))
-        cache[exporter_id] = Authorisation.receipt_at.python_value(query.scalar(exporter=exporter_id))
+        cache[exporter_id] = _receipt_at(query.scalar(exporter=exporter_id))
     return cache[exporter_id]
+
+
+_receipt_at = python_value(Authorisation.receipt_at)
 
 
 def forget_authorisation_cache():
