@@ -92,3 +92,18 @@ def test_both_sign_with_the_one_call_hmac_sha1_and_its_signatures_are_hmacs(app)
         assert type(signer.algorithm) is _HMACSHA1
         key = signer.derive_key()
         assert signer.algorithm.get_signature(key, b"value") == hmac.new(key, b"value", hashlib.sha1).digest()
+
+
+def test_ours_writes_uncompressed_payloads_and_reads_compressed_ones_both_ways(app):
+    """Flask compresses a payload when that makes it shorter ('.' before it); ours never does
+    (no deflate state per request). Each still reads the other's."""
+    ours, flasks = SessionInterface(), SecureCookieSessionInterface()
+    data = {"_id": "ab" * 64, "_user_id": "account:2:" + "x" * 32, "csrf_token": "0" * 40}
+    ours_cookie, flasks_cookie = _cookie(ours, app, data), _cookie(flasks, app, data)
+    assert flasks_cookie.startswith(".") and not ours_cookie.startswith(".")
+    assert dict(_open(flasks, app, ours_cookie)) == data
+    assert dict(_open(ours, app, flasks_cookie)) == data
+    with app.test_request_context("/"):
+        token = csrf_token()
+        validate_csrf(token)          # Flask-WTF accepts our uncompressed token
+        assert not token.startswith(".")

@@ -15,7 +15,8 @@ from flask import current_app, g, session
 from flask.sessions import SecureCookieSessionInterface
 from flask.sessions import _lazy_sha1 as _flask_sha1
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from itsdangerous.encoding import want_bytes
+from itsdangerous.url_safe import URLSafeSerializerMixin
+from itsdangerous.encoding import base64_encode, want_bytes
 from itsdangerous.signer import HMACAlgorithm
 from itsdangerous.signer import _lazy_sha1 as _itsdangerous_sha1
 
@@ -60,15 +61,27 @@ class _Signer(TimestampSigner):
         return derived
 
 
+class _Serializer(URLSafeTimedSerializer):
+    """URLSafeTimedSerializer that writes its payload uncompressed. itsdangerous zlib-compresses
+    a payload when that makes it shorter: a deflate state set up (and 64 KiB of it zeroed) to
+    save about 80 bytes of a session cookie, and tried in vain on every CSRF token. Reading is
+    unchanged: a compressed payload (Flask's, Flask-WTF's, an older cookie) is still read, and
+    ours is read by them."""
+
+    def dump_payload(self, obj) -> bytes:
+        return base64_encode(super(URLSafeSerializerMixin, self).dump_payload(obj))
+
+
 _serializers: dict = {}
 
 
 def serializer(keys: tuple, salt, **kwargs) -> URLSafeTimedSerializer:
-    """URLSafeTimedSerializer(list(keys), salt=salt, signer=_Signer, ...), one per arguments."""
+    """URLSafeTimedSerializer(list(keys), salt=salt, signer=_Signer, ...), one per arguments
+    (an uncompressed `_Serializer`)."""
     key = (keys, salt, tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
     found = _serializers.get(key)
     if found is None:
-        found = URLSafeTimedSerializer(list(keys), salt=salt, signer=_Signer, **kwargs)
+        found = _Serializer(list(keys), salt=salt, signer=_Signer, **kwargs)
         if len(_serializers) >= _MAX_KEPT:
             _serializers.clear()
         _serializers[key] = found
