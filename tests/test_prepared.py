@@ -56,3 +56,21 @@ def test_a_missing_value_is_named(app, demo):
         assert "id" in str(error)
     else:
         raise AssertionError("a prepared query ran without its value")
+
+
+def test_a_prepared_query_connects_when_closed_and_raises_peewees_errors(app, demo):
+    import peewee
+
+    from coo.models import database
+    prepared = Prepared(Certificate.select(Certificate.id).where(Certificate.id == Param("id")))
+    some = Certificate.select().first()
+    database.close()
+    assert prepared.rows(id=some.id) == [(some.id,)]
+    broken = Prepared(Certificate.select(Certificate.id).where(Certificate.id == Param("id")))
+    broken.sql = broken.sql.replace('"certificate"', '"no_such_table"')
+    try:
+        broken.rows(id=1)
+    except peewee.DatabaseError as error:       # the driver's error, raised as peewee's
+        assert "no_such_table" in str(error)
+    else:
+        raise AssertionError("a query of a missing table ran")

@@ -17,6 +17,7 @@ sent it. Values are always parameters, never spliced into the text.
 """
 import datetime
 
+from peewee import __exception_wrapper__  # peewee's mapping of driver errors to its own
 from peewee import (
     AutoField, BigAutoField, BigIntegerField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField,
     Node, TextField,
@@ -75,7 +76,15 @@ class Prepared:
         return out
 
     def cursor(self, **values):
-        return database.execute_sql(self.sql, self._params(values))
+        """The driver's cursor, executed: what `database.execute_sql` does (connect when closed,
+        driver errors raised as peewee's), without its query hooks and debug log, which nothing
+        of ours uses: these run several times on every request."""
+        params = self._params(values)
+        db = database.obj
+        with __exception_wrapper__:
+            cursor = db.connection().cursor()
+            cursor.execute(self.sql, params)
+        return cursor
 
     def rows(self, **values) -> list[tuple]:
         """The rows as the database driver returns them (no conversion: the caller's)."""
