@@ -160,8 +160,9 @@ def _target(field):
 
 
 def python_value(field):
-    """The field's python_value (what peewee makes of a value the database gives), with a fast path for the ISO text SQLite gives for dates and
-    times (peewee tries strptime formats one after another; fromisoformat reads the same text)."""
+    """The field's python_value (what peewee makes of a value the database gives), with a fast
+    path for the ISO text SQLite gives for dates and times (peewee tries strptime formats one
+    after another; fromisoformat reads the same text)."""
     convert = field.python_value
     if isinstance(field, DateTimeField):
         def datetime_value(value):

@@ -5,7 +5,9 @@ other), without rebuilding their signing objects on every request.
 Flask builds an itsdangerous serializer twice per request (open and save) and Flask-WTF one
 more for the token, and every sign or check derives the HMAC key from the secret again. Here the
 serializers are kept per (keys, salt) and the derived key per (secret, salt): both are pure
-functions of the app's secret, which the process holds anyway.
+functions of the app's secret, which the process holds anyway. Two differences in how, not in
+what: HMAC-SHA1 is one OpenSSL call (`_HMACSHA1`), and payloads are written uncompressed
+(`_Serializer`; compressed ones are read as before).
 """
 import hashlib
 import hmac
@@ -15,10 +17,10 @@ from flask import current_app, g, session
 from flask.sessions import SecureCookieSessionInterface
 from flask.sessions import _lazy_sha1 as _flask_sha1
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from itsdangerous.url_safe import URLSafeSerializerMixin
 from itsdangerous.encoding import base64_encode, want_bytes
 from itsdangerous.signer import HMACAlgorithm
 from itsdangerous.signer import _lazy_sha1 as _itsdangerous_sha1
+from itsdangerous.url_safe import URLSafeSerializerMixin
 
 _MAX_KEPT = 64      # distinct (secret, salt) pairs kept; more (tests making apps) starts over
 
