@@ -224,10 +224,13 @@ class Control:
         return answer
 
     def _revoked(self):
+        # The state file first: once `stop` is set the main thread ends the process, and this
+        # may be the heartbeat thread (a daemon), which would die between writing the file and
+        # putting it in place (`status` then said 运行中/未运行 instead of 已撤销).
         self.revoked = True
-        self.stop.set()
         if self.status:
             self.status.update(state="已撤销", connected=False, last_error=REVOKED)
+        self.stop.set()
 
     def _heartbeats(self):
         while not self.stop.wait(self.heartbeat_s):
