@@ -222,6 +222,10 @@ def test_sort_by_issue_date_both_ways(client, operator, authorised):
 def test_a_page_past_the_end_is_empty_not_an_error(client, operator, authorised):
     response = get(client, "page=99")
     assert response.status_code == 200 and numbers(response) == []
+    # The count is a column of the rows' query; a page without rows counts on its own.
+    listed = huadong_listed(authorised)
+    assert f"共 {len(listed)} 条" in response.get_data(as_text=True)
+    assert f"共 {len(listed)} 条" in get(client, "page=2").get_data(as_text=True)
 
 
 # --- Bad input --------------------------------------------------------------------------------

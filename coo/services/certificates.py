@@ -132,8 +132,10 @@ def listed_certificates(view: View, query=None):
 
 # --- The list's hot path -------------------------------------------------------------------------
 # The count and the rows are built once per query shape (which filters are set, agent view or
-# not, authorised or not) and run with this request's values (`coo.services.prepared`); a row is
-# a tuple turned into a small `ListRow`, not a model instance. Only the applicant's name needs a
+# not, authorised or not) and run with this request's values (`coo.services.prepared`), in one
+# statement: the capped count is a column of the rows query (an uncorrelated subquery, which
+# SQLite and PostgreSQL evaluate once), and is run on its own only for a page without rows. A row
+# is a tuple turned into a small `ListRow`, not a model instance. Only the applicant's name needs a
 # join: the type comes from the cached type table and the exporter is the view's own (scoping
 # guarantees it). The row's open print job (`rules.open_job_column`) is a column of the same query,
 # and primes the rules' context (`rules.context(view, jobs=...)`): no second query for the jobs.
@@ -162,7 +164,8 @@ _LAYOUT, _PRINT, _ARCHIVE, _DOWNLOAD, _PLATFORM = (
 class ListRow:
     """One certificate of the 证书打印 list, from a row of the list query (no model instance):
     the attributes the list, its buttons (`rules.buttons`) and 查看解决办法 read, named and
-    typed like a Certificate's. `types`: the 证书类别 by code (`certificate_types`)."""
+    typed like a Certificate's. `types`: the 证书类别 by code (`certificate_types`). The row's
+    last value is the query's capped count (`list_page` reads it)."""
     __slots__ = ("id", "number", "invoice_number", "issue_date", "approved_at", "layout_status",
                  "print_status", "archive_status", "download_status", "reprint_allowed", "print_count",
                  "exception_reprints", "platform", "cert_type_id", "applicant_id", "exporter_id",
@@ -171,7 +174,7 @@ class ListRow:
     def __init__(self, values, exporter, types):
         (self.id, self.number, self.invoice_number, issued, approved, layout, printed, archived, downloaded,
          reprint, self.print_count, self.exception_reprints, platform, cert_type, self.applicant_id,
-         self.exporter_id, self.applicant_name, self.layout_error, job) = values
+         self.exporter_id, self.applicant_name, self.layout_error, job, _capped_count) = values
         # PostgreSQL gives a date and a datetime, SQLite the ISO text peewee wrote.
         self.issue_date = datetime.date.fromisoformat(issued[:10]) if type(issued) is str else issued
         self.approved_at = datetime.datetime.fromisoformat(approved) if type(approved) is str else approved
@@ -226,7 +229,8 @@ def _filter_params(q: ListQuery):
 
 
 def _list_queries(view: View, q: ListQuery):
-    """(the capped count, the page's rows) as prepared queries, and the values to run them with."""
+    """(the capped count, the page's rows with the capped count as their last column) as
+    prepared queries, and the values to run them with."""
     since = authorised_since(view.enterprise.id)
     filters = _filter_params(q)
     if filters is None:
@@ -251,7 +255,7 @@ def _list_queries(view: View, q: ListQuery):
 
     def rows_query():
         scope_view, fq, listed = parts()
-        query = (Certificate.select(*LIST_COLUMNS, rules.open_job_column(Certificate.id))
+        query = (Certificate.select(*LIST_COLUMNS, rules.open_job_column(Certificate.id), count_query())
                  .join(Applicant, on=(Certificate.applicant == Applicant.id)))
         query = fq.order(fq.filter(visible_certificates(scope_view, query).where(listed)))
         return query.limit(Param("limit")).offset(Param("offset"))
@@ -267,12 +271,14 @@ def list_page(view: View, q: ListQuery, size: int | None = None, cap: int | None
     size = size or current_app.config["PAGE_SIZE"]
     cap = max(cap or current_app.config["LIST_COUNT_CAP"], q.page * size)
     count, rows_query, values = _list_queries(view, q)
-    total = count.scalar(cap_plus_one=cap + 1, **values)
-    rows = []
-    if total >= q.first_row(size):
+    found = rows_query.rows(cap_plus_one=cap + 1, limit=size + 1, offset=(q.page - 1) * size, **values)
+    if found:
+        total = found[0][-1]
         exporter = view.enterprise
         types = certificate_types_by_code()
-        rows = [ListRow(r, exporter, types) for r in rows_query.rows(limit=size + 1, offset=(q.page - 1) * size, **values)]
+        rows = [ListRow(r, exporter, types) for r in found]
+    else:       # no rows on this page: the count says whether there are any before it
+        total, rows = count.scalar(cap_plus_one=cap + 1, **values), []
     return Page(items=rows[:size], number=q.page, size=size, total=total, cap=cap,
                 more=len(rows) > size)
 
