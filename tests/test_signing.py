@@ -107,3 +107,35 @@ def test_ours_writes_uncompressed_payloads_and_reads_compressed_ones_both_ways(a
         token = csrf_token()
         validate_csrf(token)          # Flask-WTF accepts our uncompressed token
         assert not token.startswith(".")
+
+
+def test_a_sessions_csrf_token_is_signed_again_after_a_minute_and_every_one_validates(app, monkeypatch):
+    """The signed token of a session's raw token is kept for a minute (a tenth of
+    WTF_CSRF_TIME_LIMIT when that is shorter); any of them passes Flask-WTF's check, and another
+    session's raw token never gets it."""
+    import time
+
+    from coo.web import signing
+    clock, stamp = [1000.0], [int(time.time()) - 60]      # the token's time: Flask-WTF checks it
+    monkeypatch.setattr(signing.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(signing._Signer, "get_timestamp", lambda self: stamp[0])
+
+    def token_for(raw):
+        with app.test_request_context("/"):
+            session["csrf_token"] = raw
+            token = csrf_token()
+            validate_csrf(token)
+            return token
+
+    first = token_for("raw-of-session-a")
+    stamp[0] += 30
+    clock[0] += 30
+    assert token_for("raw-of-session-a") == first              # kept
+    assert token_for("raw-of-session-b") != first              # bound to its session
+    clock[0] += 31
+    again = token_for("raw-of-session-a")
+    assert again != first                                      # signed again, with the new time
+    monkeypatch.setitem(app.config, "WTF_CSRF_TIME_LIMIT", 100)
+    stamp[0] += 5
+    clock[0] += 11                                             # more than a tenth of 100 s
+    assert token_for("raw-of-session-a") != again

@@ -12,6 +12,7 @@ what: HMAC-SHA1 is one OpenSSL call (`_HMACSHA1`), and payloads are written unco
 import hashlib
 import hmac
 import os
+import time
 
 from flask import current_app, g, session
 from flask.sessions import SecureCookieSessionInterface
@@ -70,8 +71,21 @@ class _Serializer(URLSafeTimedSerializer):
     unchanged: a compressed payload (Flask's, Flask-WTF's, an older cookie) is still read, and
     ours is read by them."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._signers: dict = {}
+
     def dump_payload(self, obj) -> bytes:
         return base64_encode(super(URLSafeSerializerMixin, self).dump_payload(obj))
+
+    def make_signer(self, salt=None):
+        """itsdangerous makes a new signer for every sign and check (`loads` through
+        `iter_unsigners`); it holds only the keys, salt and options, which a serializer's never
+        change: one per salt."""
+        signer = self._signers.get(salt)
+        if signer is None:
+            signer = self._signers[salt] = super().make_signer(salt)
+        return signer
 
 
 _serializers: dict = {}
@@ -102,6 +116,31 @@ class SessionInterface(SecureCookieSessionInterface):
                                          "digest_method": self.digest_method})
 
 
+# Signed CSRF tokens by (secret, the session's raw token): (token, when it was signed).
+_tokens: dict = {}
+_TOKENS_KEPT = 4096         # sessions whose token is kept; more starts over
+_TOKEN_REUSE_S = 60.0
+
+
+def _signed(secret_key, raw: str, time_limit) -> str:
+    """The signed token of `raw`, signed at most a minute ago (a tenth of WTF_CSRF_TIME_LIMIT
+    when that is shorter). The token is the raw token and the time it was signed; Flask-WTF
+    accepts it for as long as the raw token is the session's (WTF_CSRF_TIME_LIMIT None, ours),
+    else for that limit after the signing. Signing it again on every page cost about as much as
+    rendering the list's toolbar."""
+    reuse_s = _TOKEN_REUSE_S if time_limit is None else min(_TOKEN_REUSE_S, time_limit / 10)
+    now = time.monotonic()
+    key = (secret_key, raw)
+    kept = _tokens.get(key)
+    if kept is not None and now - kept[1] < reuse_s:
+        return kept[0]
+    token = serializer((secret_key,), "wtf-csrf-token").dumps(raw)
+    if len(_tokens) >= _TOKENS_KEPT:
+        _tokens.clear()
+    _tokens[key] = (token, now)
+    return token
+
+
 def csrf_token() -> str:
     """flask_wtf.csrf.generate_csrf(): this request's signed CSRF token (made once per request,
     kept in `g` where Flask-WTF keeps it; the session's raw token made when it has none)."""
@@ -112,12 +151,10 @@ def csrf_token() -> str:
         secret_key = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
         if field_name not in session:
             session[field_name] = hashlib.sha1(os.urandom(64)).hexdigest()
-        signing = serializer((secret_key,), "wtf-csrf-token")
-        try:
-            token = signing.dumps(session[field_name])
-        except TypeError:       # as Flask-WTF: a raw token that is not text is replaced
-            session[field_name] = hashlib.sha1(os.urandom(64)).hexdigest()
-            token = signing.dumps(session[field_name])
+        raw = session[field_name]
+        if not isinstance(raw, str):        # as Flask-WTF: a raw token that is not text is replaced
+            raw = session[field_name] = hashlib.sha1(os.urandom(64)).hexdigest()
+        token = _signed(secret_key, raw, config.get("WTF_CSRF_TIME_LIMIT"))
         setattr(g, field_name, token)
     return token
 
