@@ -553,6 +553,7 @@ def test_the_list_costs_the_same_queries_for_one_row_and_twenty(app, authorised)
     view = View(own=huadong)
     listed = huadong_listed(authorised)
     with app.test_request_context("/certificates/"):
+        certificates.certificate_types()        # the 证书类别 table, read once for a while
         counts = []
         for args in ({"number": listed[0].number}, {}):
             q = certificates.parse(args)
@@ -566,6 +567,16 @@ def test_the_list_costs_the_same_queries_for_one_row_and_twenty(app, authorised)
             counts.append(counter.count)
         assert len(page.items) == 20
         assert counts[0] == counts[1] <= 5
+
+
+def test_a_page_of_the_list_is_two_statements_with_the_login_check(client, operator, authorised):
+    """The login check reads the enterprise's first authorisation too; the count is a column of
+    the rows' query."""
+    get(client, htmx=True)        # the 证书类别 table, read once for a while
+    with count_queries() as counter:
+        response = get(client, htmx=True)
+    assert len(numbers(response)) == 20
+    assert counter.count == 2, [query.msg[0][:60] for query in counter.get_queries()]
 
 
 def test_a_large_list_counts_up_to_the_cap_and_still_pages_on(app, client, operator, authorised):

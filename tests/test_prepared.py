@@ -1,6 +1,6 @@
 """coo/services/prepared.py: a prepared query gives exactly what peewee gives for the same query
 (values, their types, None for an outer join that found nothing), on SQLite and PostgreSQL."""
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from coo.models import Card, Certificate, Enterprise, Operator, UserAccount
 from coo.services.prepared import Param, Prepared
@@ -74,3 +74,30 @@ def test_a_prepared_query_connects_when_closed_and_raises_peewees_errors(app, de
         assert "no_such_table" in str(error)
     else:
         raise AssertionError("a query of a missing table ran")
+
+
+def test_constants_are_literals_on_sqlite_and_every_result_is_peewees(app, demo):
+    """On SQLite a query's own text and integer constants are written into its SQL (a bound
+    value compared with a partial index's condition makes SQLite compile the statement again on
+    every run); a request's values stay parameters. Whatever is written where, the rows are
+    peewee's: a quote in a constant included."""
+    from coo.models import Authorisation, database
+    from coo.services import rules
+    from coo.services.prepared import SqliteDatabase, python_value
+
+    enterprise = Enterprise.select().first()
+    Enterprise.update(name_en="O'Brien & Sons; --").where(Enterprise.id == enterprise.id).execute()
+    named = Prepared(Enterprise.select(Enterprise.id).where(
+        (Enterprise.name_en == "O'Brien & Sons; --") & (Enterprise.id == Param("id"))).limit(1))
+    assert named.rows(id=enterprise.id) == [(enterprise.id,)]
+    assert named.rows(id=enterprise.id + 10_000) == []
+
+    since, receipt_at = Prepared(rules.authorised_since_query(Param("exporter"))), python_value(Authorisation.receipt_at)
+    assert Authorisation.select().where(Authorisation.status == "success").count() > 0
+    for row in Enterprise.select(Enterprise.id):
+        theirs = (Authorisation.select(fn.MIN(Authorisation.receipt_at))
+                  .where((Authorisation.enterprise == row.id) & (Authorisation.status == "success")).scalar())
+        assert receipt_at(since.scalar(exporter=row.id)) == theirs
+    if isinstance(database.obj, SqliteDatabase):
+        assert "'success'" in since.sql and "'O''Brien & Sons; --'" in named.sql
+        assert since.sql.count("?") == 1 and named.sql.count("?") == 1     # the request's values

@@ -15,7 +15,7 @@ from coo.models import Card, Enterprise, LoginSession, Operator, UserAccount, da
 from coo.params import parse_id
 from coo.queue import redis
 from coo.security import check_secret, hash_secret, new_token, token_digest
-from coo.services import ratelimit
+from coo.services import ratelimit, rules
 from coo.services.prepared import Param, ShapeCache
 
 login_manager = LoginManager()
@@ -99,14 +99,20 @@ def _open_login():
         & LoginSession.revoked_at.is_null()))
 
 
+def _first_authorisation():
+    """The enterprise's first successful authorisation (`rules.authorised_since`), read with the
+    login: every enterprise page asks for it, and a statement fewer is a good part of a page."""
+    return rules.authorised_since_query(Enterprise.id)
+
+
 def _card_query():
-    return (Card.select(Card, Enterprise, Operator)
+    return (Card.select(Card, Enterprise, Operator, _first_authorisation())
             .join(Enterprise).switch(Card).join(Operator)
             .where((Card.id == Param("id")) & _open_login()).limit(1))
 
 
 def _account_query():
-    return (UserAccount.select(UserAccount, Enterprise, Operator)
+    return (UserAccount.select(UserAccount, Enterprise, Operator, _first_authorisation())
             .join(Enterprise, JOIN.LEFT_OUTER).switch(UserAccount).join(Operator, JOIN.LEFT_OUTER)
             .where((UserAccount.id == Param("id")) & _open_login()).limit(1))
 
@@ -118,7 +124,8 @@ _prepared = ShapeCache()
 def _load(user_id: str):
     """Every request: the principal with its enterprise and person, in one query (built once,
     run with this login's values), and only while the login is open (退出 revoked it, whatever
-    the cookie says) and the person may still log in."""
+    the cookie says) and the person may still log in. The same query reads when the enterprise's
+    self-printing began (`rules.authorised_since`)."""
     kind, _, rest = (user_id or "").partition(":")
     pk, _, key = rest.partition(":")
     pk = parse_id(pk)
@@ -127,14 +134,18 @@ def _load(user_id: str):
     query = _prepared.get(kind, _LOGIN_QUERIES[kind])
     values = dict(id=pk, digest=token_digest(key), principal=f"{kind}:{pk}")
     if kind == "card":
-        for card, enterprise, holder in query.instances((Card, Enterprise, Operator), **values):
+        for card, enterprise, holder, first_authorised in query.instances((Card, Enterprise, Operator), **values):
             card.enterprise, card.holder = enterprise, holder
             if _card_usable(card):
+                rules.remember_authorised_since(enterprise.id, first_authorised)
                 return Principal(card=card, session_key=key)
         return None
-    for account, enterprise, operator in query.instances((UserAccount, Enterprise, Operator), **values):
+    for account, enterprise, operator, first_authorised in query.instances((UserAccount, Enterprise, Operator),
+                                                                           **values):
         account.enterprise, account.operator = enterprise, operator
         if _account_usable(account):
+            if enterprise is not None:
+                rules.remember_authorised_since(enterprise.id, first_authorised)
             return Principal(account=account, session_key=key)
     return None
 

@@ -13,20 +13,29 @@ the database's dialect), and each request only fills the values in:
 
 Each placeholder remembers the converter peewee would have applied where it stands (e.g. an
 enum column's `db_value`), so a filled value reaches the database exactly as peewee would have
-sent it. Values are always parameters, never spliced into the text.
+sent it. A request's values are always parameters, never spliced into the text.
+
+The query's own constants (an enum value, `LIMIT 1`) are part of its shape. On SQLite, plain
+text and integer constants are written into the SQL text as literals (`_inline_constants`):
+SQLite compiles a statement again on every execution when a bound value is compared with a
+partial index's condition (`status = ?` against `authorisation_one_pending`'s
+`WHERE status = 'pending'`), which cost the login check 75 µs on every request. psycopg2
+writes every value into the text on the client anyway.
 """
 import datetime
+import logging
 
 from peewee import __exception_wrapper__  # peewee's mapping of driver errors to its own
 from peewee import (
     AutoField, BigAutoField, BigIntegerField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField,
-    Node, TextField,
+    Node, SqliteDatabase, TextField,
 )
 
 from coo.models import database
 
 _SHAPES_MAX = 512
 _layouts: dict = {}
+_log = logging.getLogger("peewee")      # where peewee logs each statement at DEBUG
 
 
 class Param(Node):
@@ -60,6 +69,8 @@ class Prepared:
         self.query = query
         self._as_tuples = query.tuples()
         self.sql, params = database.get_sql_context().parse(query)
+        if isinstance(database.obj, SqliteDatabase):
+            self.sql, params = _inline_constants(self.sql, params)
         self.params = tuple(params)
         self.names = {p.name for p in self.params if isinstance(p, _Slot)}
         # Filled per execution: the constants as they are, the slots by position.
@@ -77,9 +88,12 @@ class Prepared:
 
     def cursor(self, **values):
         """The driver's cursor, executed: what `database.execute_sql` does (connect when closed,
-        driver errors raised as peewee's), without its query hooks and debug log, which nothing
-        of ours uses: these run several times on every request."""
+        driver errors raised as peewee's, the statement logged at DEBUG as peewee logs it, which
+        `playhouse.test_utils.count_queries` counts), without its query hooks, which nothing of
+        ours uses: this runs on every request."""
         params = self._params(values)
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug((self.sql, params))
         db = database.obj
         with __exception_wrapper__:
             cursor = db.connection().cursor()
@@ -101,8 +115,10 @@ class Prepared:
     def instances(self, models, **values) -> list[tuple]:
         """For a query that selects whole models (`Card.select(Card, Enterprise, Operator)`):
         each row as one instance per model, its values converted as peewee would, and None for
-        a model whose primary key is NULL (an outer join that found nothing). Cheaper than
-        peewee's cursor wrapper, which resolves the columns again on every execution."""
+        a model whose primary key is NULL (an outer join that found nothing); then the row's
+        values after the models' columns (a query may select more), as the driver gives them.
+        Cheaper than peewee's cursor wrapper, which resolves the columns again on every
+        execution."""
         layout = _layouts.get(models)
         if layout is None:
             layout = _layouts[models] = [_Layout(m) for m in models]
@@ -119,12 +135,43 @@ class Prepared:
                 instance.__data__ = part.data(chunk)
                 instance._dirty.clear()
                 found.append(instance)
+            if k < len(row):
+                found.extend(row[k:])
             out.append(tuple(found))
         return out
 
     def objects(self, **values) -> list:
         """The rows as the query's model instances (joined models attached), as peewee would."""
         return list(self.query._get_cursor_wrapper(self.cursor(**values)))
+
+
+def _sqlite_literal(value) -> str | None:
+    """`value` as an SQLite literal, for plain text (without NUL) and integers; None otherwise
+    (left a parameter)."""
+    if type(value) is int:
+        return str(value)
+    if type(value) is str and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def _inline_constants(sql: str, params: list) -> tuple[str, list]:
+    """SQLite SQL with the query's constants (not the `Param` slots) written in as literals,
+    and the parameters left. Only when every `?` of the text is a placeholder (as many as
+    parameters); otherwise the text is returned as it was."""
+    pieces = sql.split("?")
+    if len(pieces) != len(params) + 1:
+        return sql, params
+    out, kept = [pieces[0]], []
+    for param, piece in zip(params, pieces[1:]):
+        literal = None if isinstance(param, _Slot) else _sqlite_literal(param)
+        if literal is None:
+            out.append("?")
+            kept.append(param)
+        else:
+            out.append(literal)
+        out.append(piece)
+    return "".join(out), kept
 
 
 # Fields whose python_value only coerces to this type: a value the driver already gives in it is

@@ -347,6 +347,14 @@ def authorised_since(exporter_id) -> datetime.datetime | None:
 _receipt_at = python_value(Authorisation.receipt_at)
 
 
+def remember_authorised_since(exporter_id, receipt_at):
+    """`authorised_since(exporter_id)` for this app context, read by a query that selected
+    `authorised_since_query` itself (the login check does, for the user's own enterprise): the
+    page does not ask again."""
+    if has_app_context():
+        g.setdefault("coo_authorised_since", {})[exporter_id] = _receipt_at(receipt_at)
+
+
 def forget_authorisation_cache():
     if has_app_context():
         g.pop("coo_authorised_since", None)
