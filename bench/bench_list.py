@@ -31,12 +31,15 @@ def _env(database_url):
 
 def _fragment_server(database_url):
     server = Server("wsgi:app", env=_env(database_url))
-    headers = dict(HX, Cookie=login(server.url))
-    status, body = fetch(server.url + QUERY, headers)
-    text = body.decode()
-    if status != 200 or "<html" in text or text.count("<tr>") < 20:
-        server.stop()
-        raise RuntimeError(f"the fragment is not a 20-row list: HTTP {status}")
+    try:
+        headers = dict(HX, Cookie=login(server.url))
+        status, body = fetch(server.url + QUERY, headers)
+        text = body.decode()
+        if status != 200 or "<html" in text or text.count("<tr>") < 20:
+            raise RuntimeError(f"the fragment is not a 20-row list: HTTP {status}")
+    except BaseException:
+        server.stop()       # a failed login or page must not leave the server running
+        raise
     return server, headers
 
 
