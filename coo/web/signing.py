@@ -105,15 +105,22 @@ def serializer(keys: tuple, salt, **kwargs) -> URLSafeTimedSerializer:
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, its serializer kept between requests."""
+    """Flask's signed-cookie session, its serializer kept between requests (the last one used,
+    by its keys: Flask asks twice per request)."""
+    _kept = None
 
     def get_signing_serializer(self, app):
         if not app.secret_key:
             return None
         keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
-        return serializer(keys, self.salt, serializer=self.serializer,
-                          signer_kwargs={"key_derivation": self.key_derivation,
-                                         "digest_method": self.digest_method})
+        kept = self._kept
+        if kept is not None and kept[0] == keys:
+            return kept[1]
+        found = serializer(keys, self.salt, serializer=self.serializer,
+                           signer_kwargs={"key_derivation": self.key_derivation,
+                                          "digest_method": self.digest_method})
+        self._kept = (keys, found)
+        return found
 
 
 # Signed CSRF tokens by (secret, the session's raw token): (token, when it was signed).
