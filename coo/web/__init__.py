@@ -93,14 +93,13 @@ ERROR_WORDS = {
 def _error_page(error):
     code = getattr(error, "code", 500) or 500
     description = getattr(error, "description", "")
+    # Werkzeug's English defaults are replaced by our words; our own abort(…, "中文") is kept.
+    message = description if description and not description.isascii() else ERROR_WORDS.get(code, "")
     if request.path.startswith("/api/"):
         # Machine clients get JSON, even for routing errors (404/405) no blueprint handler sees.
         from flask import jsonify
-        response = jsonify({"status": "refused", "error": "http_error",
-                            "message": f"{ERROR_WORDS.get(code, '')} / HTTP {code}"})
+        response = jsonify({"status": "refused", "error": "http_error", "message": f"{message} / HTTP {code}"})
         return response, code
-    # Werkzeug's English defaults are replaced by our words; our own abort(…, "中文") is kept.
-    message = description if description and not description.isascii() else ERROR_WORDS.get(code, "")
     return render_template("errors/error.html", code=code, message=message), code
 
 

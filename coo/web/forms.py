@@ -39,12 +39,13 @@ def refuse_nul_bytes():
     query = request.environ.get("QUERY_STRING", "")
     if "%00" in query or "\x00" in query:
         values.append("\x00")
+    # A body is read only for the methods that send one (no route reads a GET's body).
     if request.method not in ("GET", "HEAD"):
         for key, items in request.form.lists():
             values.append(key)
             values.extend(items)
-    if request.is_json:
-        values.extend(_json_strings(request.get_json(silent=True)))
+        if request.is_json:
+            values.extend(_json_strings(request.get_json(silent=True)))
     if any("\x00" in value for value in values):
         abort(400, NUL_REFUSED)
 

@@ -457,6 +457,10 @@ def test_a_nul_byte_is_refused_before_any_route(client, legal_person):
         assert response.status_code == 400 and "无效字符" in response.get_data(as_text=True), url
     response = client.get("/certificates/?invoice=%2500", headers={"HX-Request": "true"})
     assert response.status_code == 200 and "无效字符" not in response.get_data(as_text=True)
+    # In a JSON body (the print control's API), a name or a nested value.
+    for body in ({"code": "12\u0000"}, {"a\u0000": 1}, {"list": [{"deep": "x\u0000"}]}):
+        response = client.post("/api/printcontrol/v1/pair", json=body)
+        assert response.status_code == 400 and "无效字符" in response.get_json()["message"], body
 
 
 def test_verify_while_redis_is_down_answers_please_retry(test_env, demo):
