@@ -139,3 +139,31 @@ def test_a_sessions_csrf_token_is_signed_again_after_a_minute_and_every_one_vali
     stamp[0] += 5
     clock[0] += 11                                             # more than a tenth of 100 s
     assert token_for("raw-of-session-a") != again
+
+
+def test_a_kept_session_cookie_still_expires_and_a_mutable_one_is_never_shared(app, monkeypatch):
+    """A verified cookie is read from memory the next time it comes: the same data, but its age
+    is still checked against the session's lifetime on every request, and a session holding a
+    list (flashed messages) is decoded afresh each time, so one request's change never reaches
+    the next."""
+    import datetime
+    import time
+
+    from coo.web import signing
+    monkeypatch.setattr(app, "permanent_session_lifetime", datetime.timedelta(seconds=600))
+    data = {"_user_id": "card:17", "_fresh": True}
+    value = _cookie(SessionInterface(), app, data)
+    assert dict(_open(SessionInterface(), app, value)) == data
+    assert any(cookie == value for _, cookie in signing._opened)        # kept
+    assert dict(_open(SessionInterface(), app, value)) == data          # and read back
+    now = time.time()
+    monkeypatch.setattr(signing.time, "time", lambda: now + 601)
+    assert dict(_open(SessionInterface(), app, value)) == {}            # expired, kept or not
+    assert dict(_open(SecureCookieSessionInterface(), app, value)) == {}
+    monkeypatch.undo()
+
+    flashed = _cookie(SessionInterface(), app, {"_flashes": [["message", "已保存"]]})
+    first = _open(SessionInterface(), app, flashed)
+    first["_flashes"].append(["message", "另一条"])
+    assert _open(SessionInterface(), app, flashed)["_flashes"] == [["message", "已保存"]]
+    assert not any(cookie == flashed for _, cookie in signing._opened)
