@@ -118,8 +118,8 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def open_session(self, app, request):
         """Flask's open_session. A browser sends the same cookie with every request until the
-        session changes; checking its signature and decoding its JSON each time cost a tenth of
-        the list page. A cookie that verified is kept with its data and its signing time, and is
+        session changes; checking its signature and decoding its JSON each time cost about a
+        sixth of the list page (165 of 930 µs, in-process). A cookie that verified is kept with its data and its signing time, and is
         read back from them: the same answer, since the cookie is the same bytes under the same
         keys, and its age is checked against the lifetime on every request, as itsdangerous
         does. Only sessions of plain values are kept (the copy handed out is shallow); a cookie
