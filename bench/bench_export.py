@@ -46,7 +46,7 @@ def _child(side, url, out):
 
 def _peak_rss_mib():
     """This process's own peak RSS. Linux keeps `ru_maxrss` across execve, so a child started
-    from a bench process that had just bulk-loaded the database reported the parent's 190 MiB:
+    from a bench process that had just bulk-loaded the database reported the parent's 193 MiB:
     VmHWM belongs to the new address space only."""
     try:
         with open("/proc/self/status") as status:

@@ -26,6 +26,15 @@ from itsdangerous.url_safe import URLSafeSerializerMixin
 _MAX_KEPT = 64      # distinct (secret, salt) pairs kept; more (tests making apps) starts over
 
 
+def _keep(store: dict, limit: int, key, value):
+    """store[key] = value, the store emptied first when it holds `limit` entries (everything
+    kept here is cheap to make again); returns `value`."""
+    if len(store) >= limit:
+        store.clear()
+    store[key] = value
+    return value
+
+
 class _HMACSHA1(HMACAlgorithm):
     """HMAC-SHA1 (what Flask and Flask-WTF sign with) in one call of OpenSSL: given itsdangerous'
     lazy sha1 function, `hmac.new` takes the pure-Python construction instead."""
@@ -57,10 +66,7 @@ class _Signer(TimestampSigner):
         key = (secret_key, self.salt, self.key_derivation, self.digest_method)
         derived = self._derived.get(key)
         if derived is None:
-            derived = super().derive_key(secret_key)
-            if len(self._derived) >= _MAX_KEPT:
-                self._derived.clear()
-            self._derived[key] = derived
+            derived = _keep(self._derived, _MAX_KEPT, key, super().derive_key(secret_key))
         return derived
 
 
@@ -97,10 +103,8 @@ def serializer(keys: tuple, salt, **kwargs) -> URLSafeTimedSerializer:
     key = (keys, salt, tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
     found = _serializers.get(key)
     if found is None:
-        found = _Serializer(list(keys), salt=salt, signer=_Signer, **kwargs)
-        if len(_serializers) >= _MAX_KEPT:
-            _serializers.clear()
-        _serializers[key] = found
+        found = _keep(_serializers, _MAX_KEPT, key,
+                      _Serializer(list(keys), salt=salt, signer=_Signer, **kwargs))
     return found
 
 
@@ -119,11 +123,11 @@ class SessionInterface(SecureCookieSessionInterface):
     def open_session(self, app, request):
         """Flask's open_session. A browser sends the same cookie with every request until the
         session changes; checking its signature and decoding its JSON each time cost about a
-        sixth of the list page (165 of 930 µs, in-process). A cookie that verified is kept with its data and its signing time, and is
-        read back from them: the same answer, since the cookie is the same bytes under the same
-        keys, and its age is checked against the lifetime on every request, as itsdangerous
-        does. Only sessions of plain values are kept (the copy handed out is shallow); a cookie
-        that did not verify is never kept."""
+        sixth of the list page (165 of 930 µs, in-process). A cookie that verified is kept with
+        its data and its signing time, and is read back from them: the same answer, since the
+        cookie is the same bytes under the same keys, and its age is checked against the
+        lifetime on every request, as itsdangerous does. Only sessions of plain values are kept
+        (the copy handed out is shallow); a cookie that did not verify is never kept."""
         s = self.get_signing_serializer(app)
         if s is None:
             return None
@@ -144,9 +148,7 @@ class SessionInterface(SecureCookieSessionInterface):
         except BadSignature:
             return self.session_class()
         if isinstance(data, dict) and all(type(v) in _SCALARS for v in data.values()):
-            if len(_opened) >= _OPENED_KEPT:
-                _opened.clear()
-            _opened[key] = (dict(data), int(signed.timestamp()))
+            _keep(_opened, _OPENED_KEPT, key, (dict(data), int(signed.timestamp())))
         return self.session_class(data)
 
     def get_signing_serializer(self, app):
@@ -182,9 +184,7 @@ def _signed(secret_key, raw: str, time_limit) -> str:
     if kept is not None and now - kept[1] < reuse_s:
         return kept[0]
     token = serializer((secret_key,), "wtf-csrf-token").dumps(raw)
-    if len(_tokens) >= _TOKENS_KEPT:
-        _tokens.clear()
-    _tokens[key] = (token, now)
+    _keep(_tokens, _TOKENS_KEPT, key, (token, now))
     return token
 
 
